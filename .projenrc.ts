@@ -1,0 +1,130 @@
+import { awscdk, javascript, JsonFile } from 'projen';
+
+/**
+ * Source of truth for package.json, tsconfig, jest, eslint and tasks.
+ * Edit this file, then run `npx projen`.
+ */
+const project = new awscdk.AwsCdkConstructLibrary({
+  name: 'cdk-backup-dr',
+  description:
+    'AWS CDK L3 constructs that turn a backup & disaster-recovery policy (RPO/RTO, environment, content class, team access) into AWS Backup plans, S3 archive lifecycles, database dump jobs and DR copies.',
+  author: 'cdk-backup-dr maintainers',
+  authorAddress: 'maintainers@cdk-backup-dr.dev',
+  repositoryUrl: 'https://github.com/cdk-backup-dr/cdk-backup-dr.git',
+  keywords: ['aws-cdk', 'awscdk', 'aws-backup', 'backup', 'disaster-recovery', 'rpo', 'rto', 'cdk-nag'],
+  license: 'Apache-2.0',
+  defaultReleaseBranch: 'main',
+  packageManager: javascript.NodePackageManager.NPM,
+  projenrcTs: true,
+  github: false,
+  release: false,
+  // Node 20 on the build machines; Lambda functions use Node.js 22+ at run time.
+  minNodeVersion: '20.0.0',
+  // Floor: cdk-nag 3 needs >= 2.257; template validation against CloudFormation rules needs >= 2.262.
+  cdkVersion: '2.262.0',
+  constructsVersion: '10.5.1',
+  jsiiVersion: '~6.0.0',
+  typescriptVersion: '~6.0',
+  devDeps: [
+    'cdk-nag@^3.0.2',
+    'aws-cdk@^2.1100.0',
+    'esbuild@^0.28.0',
+    'ts-node@^10.9.2',
+    'aws-sdk-client-mock@^4.1.0',
+    'aws-sdk-client-mock-jest@^4.1.0',
+    's3rver@^3.7.1',
+    // Bundled into Lambda handlers by esbuild (never runtime deps of the library).
+    '@aws-sdk/client-backup@^3.1000.0',
+    '@aws-sdk/client-rds@^3.1000.0',
+    '@aws-sdk/client-dynamodb@^3.1000.0',
+    '@aws-sdk/client-s3@^3.1000.0',
+    '@aws-sdk/lib-storage@^3.1000.0',
+    '@aws-sdk/client-secrets-manager@^3.1000.0',
+    '@types/aws-lambda@^8.10.0',
+  ],
+  // Handlers are bundled by esbuild into assets/, not compiled by jsii.
+  excludeTypescript: ['src/**/handler/**'],
+  jestOptions: {
+    // CI never rewrites snapshots.
+    updateSnapshot: javascript.UpdateSnapshot.NEVER,
+    jestConfig: {
+      testMatch: ['<rootDir>/test/**/*.test.ts'],
+      testPathIgnorePatterns: ['/node_modules/', '/cdk.out/'],
+    },
+  },
+  eslintOptions: {
+    dirs: ['src'],
+    devdirs: ['test', 'examples', 'bench', 'projenrc'],
+  },
+  gitignore: ['/assets/', 'cdk.out/', '/bench/.out/', '*.tgz'],
+  publishToPypi: { distName: 'cdk-backup-dr', module: 'cdk_backup_dr' },
+  publishToMaven: {
+    javaPackage: 'io.github.cdkbackupdr',
+    mavenGroupId: 'io.github.cdk-backup-dr',
+    mavenArtifactId: 'cdk-backup-dr',
+  },
+  publishToNuget: { dotNetNamespace: 'CdkBackupDr', packageId: 'CdkBackupDr' },
+  publishToGo: { moduleName: 'github.com/cdk-backup-dr/cdk-backup-dr-go' },
+});
+
+// ---------------------------------------------------------------------------
+// Lambda handler bundles: esbuild → assets/<name>/index.js (Node.js 22 target).
+// ---------------------------------------------------------------------------
+const bundle = project.addTask('bundle', { description: 'Bundle Lambda handlers into assets/' });
+const handlers: Array<{ name: string; entry: string; copy?: string[] }> = [
+  { name: 'backup-region-settings', entry: 'src/dynamodb/handler/region-settings.ts' },
+  { name: 'scheduled-export', entry: 'src/foundation/handler/scheduled-export.ts' },
+  {
+    name: 'external-db-dump',
+    entry: 'src/external-db/handler/index.ts',
+    copy: ['src/external-db/docker/Dockerfile'],
+  },
+];
+for (const h of handlers) {
+  bundle.exec(
+    `test ! -f ${h.entry} || esbuild ${h.entry} --bundle --platform=node --target=node22 --format=cjs ` +
+    `--outfile=assets/${h.name}/index.js --log-level=warning`,
+  );
+  for (const c of h.copy ?? []) {
+    bundle.exec(`test ! -f ${c} || cp ${c} assets/${h.name}/`);
+  }
+}
+project.preCompileTask.spawn(bundle);
+for (const p of ['/examples/', '/bench/', '/cdk.json', '/.ci/', 'cdk.out/']) {
+  project.addPackageIgnore(p);
+}
+project.testTask.prependSpawn(bundle);
+
+// Example app: `npx cdk synth` (cdk.json → examples/app.ts), bundling first.
+new JsonFile(project, 'cdk.json', {
+  obj: {
+    app: 'npx ts-node --prefer-ts-exts examples/app.ts',
+    build: 'npx projen bundle',
+    context: {
+      '@aws-cdk/core:validateAgainstDefaultRules': true,
+      '@aws-cdk/aws-iam:minimizePolicies': true,
+      '@aws-cdk/core:enablePartitionLiterals': true,
+      '@aws-cdk/aws-kms:reduceCrossAccountRegionPolicyScope': true,
+    },
+  },
+});
+
+project.addTask('bench', {
+  description: 'Scale benchmark: backup machinery resources and synth overhead for N protected tables',
+  exec: 'ts-node --prefer-ts-exts bench/scale.ts',
+});
+
+project.addTask('bench:dump', {
+  description: 'External DB dump benchmark: handler throughput vs bare pg_dump, peak RSS (needs local PostgreSQL + S3 server)',
+  exec: 'ts-node --prefer-ts-exts bench/dump.ts',
+});
+
+// Only the JS package is built here; other languages' bindings are generated as code to prove the API is jsii-clean.
+project.packageTask.reset();
+project.packageTask.spawn(project.tasks.tryFind('package:js')!);
+project.addTask('bindings', {
+  description: 'Generate Python/Java/.NET/Go bindings as source only (offline jsii check)',
+  exec: 'jsii-pacmak --targets python,java,dotnet,go --code-only --outdir dist/bindings',
+});
+
+project.synth();
