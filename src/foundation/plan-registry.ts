@@ -1,0 +1,176 @@
+import { Lazy, Names, Stack } from 'aws-cdk-lib';
+import * as backup from 'aws-cdk-lib/aws-backup';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { Construct, IConstruct } from 'constructs';
+import { IRecoveryVault } from './recovery-vault';
+import { DerivedBackupPolicy } from '../core/schedule-derivation';
+import { BackupDrConfigError } from '../core/validation';
+
+/** AWS Backup quotas the registry respects by construction. */
+export const MAX_ARNS_PER_SELECTION = 500;
+export const MAX_SELECTIONS_PER_PLAN = 100;
+
+/** Kind of resource joined to a plan: decides which AWS-managed service policies the shared role needs. */
+export enum ProtectedResourceType {
+  /** RDS instances and Aurora clusters. */
+  RDS = 'RDS',
+  /** DynamoDB tables. */
+  DYNAMODB = 'DYNAMODB',
+  /** S3 buckets (AWS Backup for S3 needs its own service policies). */
+  S3 = 'S3',
+  /** Any other resource type AWS Backup supports. */
+  OTHER = 'OTHER',
+}
+
+/** What a construct asks the registry to protect. */
+export interface PlanRequest {
+  /** Vault that receives the recovery points. */
+  readonly vault: IRecoveryVault;
+  /** Rules derived from the construct's objectives, environment and content. */
+  readonly policy: DerivedBackupPolicy;
+  /** ARNs of the resources to protect (tokens allowed). */
+  readonly resourceArns: string[];
+  /** Resource type of the ARNs. */
+  readonly resourceType: ProtectedResourceType;
+}
+
+/** A deduplicated plan and its selections. */
+export interface RegisteredPlan {
+  /** The shared AWS Backup plan. */
+  readonly plan: backup.BackupPlan;
+  /** Number of resources joined to the plan so far. */
+  readonly resourceCount: number;
+}
+
+interface PlanEntry {
+  readonly plan: backup.BackupPlan;
+  readonly selections: string[][];
+  resourceCount: number;
+}
+
+const REGISTRY_ID = 'BackupDrPlanRegistry';
+// AWS-managed policy names (the S3 ones live at the root path, the others under service-role/).
+const BASE_POLICIES = ['service-role/AWSBackupServiceRolePolicyForBackup', 'service-role/AWSBackupServiceRolePolicyForRestores'];
+const S3_POLICIES = ['AWSBackupServiceRolePolicyForS3Backup', 'AWSBackupServiceRolePolicyForS3Restore'];
+
+/**
+ * Stack-level registry of backup plans.
+ *
+ * Constructs that derive the same rules for the same vault share one `AWS::Backup::BackupPlan`;
+ * the stack has one backup service role; resources join a plan through ARN selections filled up to
+ * 500 ARNs each (at most 100 per plan). Plans and selections live in the stack of the protected
+ * resources and reference the vault, which may live in another stack: references only point from
+ * resource stacks to the vault stack, never back.
+ */
+export class BackupPlanRegistry extends Construct {
+  /** The registry of the stack containing `scope`, created on first use. */
+  public static of(scope: IConstruct): BackupPlanRegistry {
+    const stack = Stack.of(scope);
+    return (stack.node.tryFindChild(REGISTRY_ID) as BackupPlanRegistry | undefined) ?? new BackupPlanRegistry(stack, REGISTRY_ID);
+  }
+
+  private readonly plans = new Map<string, PlanEntry>();
+  private readonly managedPolicies = new Set<string>();
+  private _role?: iam.Role;
+
+  private constructor(scope: Construct, id: string) {
+    super(scope, id);
+  }
+
+  /** The stack's single AWS Backup service role (created on first use). */
+  public get role(): iam.Role {
+    if (!this._role) {
+      this._role = new iam.Role(this, 'ServiceRole', {
+        description: 'AWS Backup service role shared by every cdk-backup-dr plan of this stack',
+        assumedBy: new iam.ServicePrincipal('backup.amazonaws.com'),
+      });
+      this.addManagedPolicies(BASE_POLICIES);
+    }
+    return this._role;
+  }
+
+  /** Number of distinct plans in this stack. */
+  public get planCount(): number {
+    return this.plans.size;
+  }
+
+  /**
+   * Join resources to the plan for (vault, rules), creating the plan on first use.
+   * Throws when a rule conflicts with the vault lock or a quota would be exceeded.
+   */
+  public protect(request: PlanRequest): RegisteredPlan {
+    this.checkLock(request);
+    const role = this.role;
+    if (request.resourceType === ProtectedResourceType.S3) this.addManagedPolicies(S3_POLICIES);
+
+    const key = `${Names.nodeUniqueId(request.vault.backupVault.node)}|${request.policy.key}`;
+    let entry = this.plans.get(key);
+    if (!entry) {
+      const id = `Plan${this.plans.size + 1}`;
+      const plan: backup.BackupPlan = new backup.BackupPlan(this, id, {
+        backupPlanName: Lazy.string({ produce: () => Names.uniqueResourceName(plan, { maxLength: 50, separator: '-' }) }),
+        backupVault: request.vault.backupVault,
+        backupPlanRules: request.policy.rules.map((r) => new backup.BackupPlanRule({
+          ruleName: r.ruleName,
+          scheduleExpression: events.Schedule.expression(r.scheduleExpression),
+          startWindow: r.startWindow,
+          completionWindow: r.completionWindow,
+          deleteAfter: r.deleteAfter,
+          moveToColdStorageAfter: r.moveToColdStorageAfter,
+          enableContinuousBackup: r.enableContinuousBackup || undefined,
+        })),
+      });
+      entry = { plan, selections: [], resourceCount: 0 };
+      this.plans.set(key, entry);
+    }
+
+    for (const arn of request.resourceArns) {
+      let current = entry.selections[entry.selections.length - 1];
+      if (!current || current.length >= MAX_ARNS_PER_SELECTION) {
+        if (entry.selections.length >= MAX_SELECTIONS_PER_PLAN) {
+          throw new BackupDrConfigError(
+            `backup plan ${entry.plan.node.path} already has ${MAX_SELECTIONS_PER_PLAN} selections of ${MAX_ARNS_PER_SELECTION} resources ` +
+            `(the AWS Backup quota); spread the resources over more stacks or protect them by tag`,
+          );
+        }
+        current = [];
+        const arns = current;
+        const index = entry.selections.length + 1;
+        new backup.CfnBackupSelection(entry.plan, `Selection${index}`, {
+          backupPlanId: entry.plan.backupPlanId,
+          backupSelection: {
+            selectionName: `cdk-backup-dr-${index}`,
+            iamRoleArn: role.roleArn,
+            resources: Lazy.list({ produce: () => arns }),
+          },
+        });
+        entry.selections.push(current);
+      }
+      current.push(arn);
+      entry.resourceCount++;
+    }
+    return { plan: entry.plan, resourceCount: entry.resourceCount };
+  }
+
+  private addManagedPolicies(names: string[]) {
+    for (const name of names) {
+      if (this.managedPolicies.has(name)) continue;
+      this.managedPolicies.add(name);
+      this.role.addManagedPolicy(iam.ManagedPolicy.fromAwsManagedPolicyName(name));
+    }
+  }
+
+  private checkLock(request: PlanRequest) {
+    const { lockMinRetentionDays: min, lockMaxRetentionDays: max } = request.vault;
+    for (const r of request.policy.rules) {
+      const days = r.deleteAfter.toDays();
+      if ((min !== undefined && days < min) || (max !== undefined && days > max)) {
+        throw new BackupDrConfigError(
+          `rule ${r.ruleName} keeps recovery points for ${days} days, but vault ${request.vault.backupVault.node.path} is locked to ` +
+          `${min ?? 1}–${max ?? 36_500} days and AWS Backup would reject its jobs; change the retention or the vault lock`,
+        );
+      }
+    }
+  }
+}
