@@ -167,7 +167,7 @@ export class BackupPlanRegistry extends Construct {
       const days = r.deleteAfter.toDays();
       if ((min !== undefined && days < min) || (max !== undefined && days > max)) {
         throw new BackupDrConfigError(
-          `rule ${r.ruleName} keeps recovery points for ${days} days, but vault ${request.vault.backupVault.node.path} is locked to ` +
+          `rule ${r.ruleName} keeps recovery points for ${days} days, but vault ${request.vault.node.path} is locked to ` +
           `${min ?? 1}–${max ?? 36_500} days and AWS Backup would reject its jobs; change the retention or the vault lock`,
         );
       }

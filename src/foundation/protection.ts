@@ -81,7 +81,7 @@ export function resolveVault(scope: Construct, props: BackupDrProps): IRecoveryV
   if (vault.environment !== props.environment) {
     if (props.environment === DeploymentEnvironment.PRO) {
       throw new BackupDrConfigError(
-        `vault: a ${vault.environment} vault (${vault.backupVault.node.path}) cannot hold PRO backups, whose vault is locked and ` +
+        `vault: a ${vault.environment} vault (${vault.node.path}) cannot hold PRO backups, whose vault is locked and ` +
         'stricter; pass a PRO RecoveryVault or omit vault to use the stack\'s PRO vault',
       );
     }

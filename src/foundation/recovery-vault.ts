@@ -5,7 +5,7 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import { DeploymentEnvironment } from '../core/environment';
 import { PolicyDefaults } from '../core/retention';
 import { BackupDrConfigError, checkRange, concreteDays, inScope } from '../core/validation';
@@ -16,7 +16,7 @@ export const PROTECTED_RECOVERY_POINT_ACTIONS = ['backup:DeleteRecoveryPoint', '
 /**
  * A recovery vault: where recovery points are kept, with its key and lock.
  */
-export interface IRecoveryVault {
+export interface IRecoveryVault extends IConstruct {
   /** The AWS Backup vault. */
   readonly backupVault: backup.IBackupVault;
   /** Environment the vault serves (its lock defaults follow it). */

@@ -154,6 +154,7 @@ async function exportRdsSnapshot(event: RdsSnapshotExportEvent, log: Record<stri
       'check that automated backups are enabled (backup retention > 0) and a snapshot has completed',
     );
   }
+  log.snapshotIdentifier = snapshot.identifier;
   log.snapshotArn = snapshot.arn;
   log.snapshotCreateTime = snapshot.createTime.toISOString();
 
@@ -218,7 +219,11 @@ async function latestInstanceSnapshot(dbInstanceIdentifier: string): Promise<Sna
     }
     for (const s of out.DBSnapshots ?? []) {
       if (s.Status === 'available' && s.DBSnapshotArn && s.SnapshotCreateTime) {
-        newest = newer(newest, { identifier: s.DBSnapshotIdentifier ?? s.DBSnapshotArn, arn: s.DBSnapshotArn, createTime: new Date(s.SnapshotCreateTime) });
+        newest = newer(newest, {
+          identifier: s.DBSnapshotIdentifier ?? s.DBSnapshotArn,
+          arn: s.DBSnapshotArn,
+          createTime: new Date(s.SnapshotCreateTime),
+        });
       }
     }
     marker = out.Marker;
@@ -316,8 +321,9 @@ async function exportDynamoDbTable(event: DynamoDbTableExportEvent, log: Record<
   const s3Prefix = datedPrefix(event.prefix, period);
   const clientToken = dynamoDbClientToken(event, period);
   log.clientToken = clientToken;
+  let out;
   try {
-    const out = await dynamodb.send(new ExportTableToPointInTimeCommand({
+    out = await dynamodb.send(new ExportTableToPointInTimeCommand({
       TableArn: event.tableArn,
       ClientToken: clientToken,
       S3Bucket: event.bucket,
@@ -326,17 +332,6 @@ async function exportDynamoDbTable(event: DynamoDbTableExportEvent, log: Record<
       ...(event.kmsKeyId ? { S3SseAlgorithm: 'KMS', S3SseKmsKeyId: event.kmsKeyId } : { S3SseAlgorithm: 'AES256' }),
       ExportFormat: 'DYNAMODB_JSON',
     }));
-    const exportArn = out.ExportDescription?.ExportArn;
-    if (!exportArn) {
-      throw new Error(`DynamoDB ExportTableToPointInTime returned no ExportArn for table ${event.tableArn}`);
-    }
-    return {
-      kind: DYNAMODB_TABLE_EXPORT,
-      exportArn,
-      s3Bucket: event.bucket,
-      s3Prefix,
-      status: out.ExportDescription?.ExportStatus,
-    };
   } catch (e) {
     switch (errorName(e)) {
       case 'PointInTimeRecoveryUnavailableException':
@@ -354,10 +349,20 @@ async function exportDynamoDbTable(event: DynamoDbTableExportEvent, log: Record<
           { cause: e },
         );
       default:
-        if (e instanceof Error && e.message.startsWith('DynamoDB ExportTableToPointInTime returned')) throw e;
         throw awsError('DynamoDB ExportTableToPointInTime', `table ${event.tableArn}`, e);
     }
   }
+  const exportArn = out.ExportDescription?.ExportArn;
+  if (!exportArn) {
+    throw new Error(`DynamoDB ExportTableToPointInTime returned no ExportArn for table ${event.tableArn}`);
+  }
+  return {
+    kind: DYNAMODB_TABLE_EXPORT,
+    exportArn,
+    s3Bucket: event.bucket,
+    s3Prefix,
+    status: out.ExportDescription?.ExportStatus,
+  };
 }
 
 /** Deterministic ClientToken per table, destination and month. */
@@ -529,7 +534,7 @@ function stringField(e: Record<string, unknown>, name: string, allowEmpty: boole
     throw new Error(`Invalid event: missing required field "${name}"`);
   }
   if (typeof value !== 'string' || (!allowEmpty && value.trim() === '')) {
-    throw new Error(`Invalid event field "${name}": expected a non-empty string, got ${JSON.stringify(value)}`);
+    throw new Error(`Invalid event field "${name}": expected a ${allowEmpty ? '' : 'non-empty '}string, got ${JSON.stringify(value)}`);
   }
   return value;
 }
