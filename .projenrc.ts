@@ -82,11 +82,11 @@ const handlers: Array<{ name: string; entry: string; copy?: string[] }> = [
 ];
 for (const h of handlers) {
   bundle.exec(
-    `test ! -f ${h.entry} || esbuild ${h.entry} --bundle --platform=node --target=node22 --format=cjs ` +
+    `esbuild ${h.entry} --bundle --platform=node --target=node22 --format=cjs ` +
     `--outfile=assets/${h.name}/index.js --log-level=warning`,
   );
   for (const c of h.copy ?? []) {
-    bundle.exec(`test ! -f ${c} || cp ${c} assets/${h.name}/`);
+    bundle.exec(`cp ${c} assets/${h.name}/`);
   }
 }
 project.preCompileTask.spawn(bundle);
@@ -108,6 +108,20 @@ new JsonFile(project, 'cdk.json', {
     },
   },
 });
+
+// Lint: handlers are bundled (devDependencies are fine there) and outside jsii's tsconfig;
+// examples/ and bench/ get their own tsconfig so the type-aware rules can see them.
+project.eslint?.allowDevDeps('src/**/handler/**');
+project.tryFindObjectFile('.eslintrc.json')?.addOverride('parserOptions.projectService.allowDefaultProject', ['.projenrc.ts', 'src/*/handler/*.ts']);
+for (const dir of ['examples', 'bench']) {
+  new JsonFile(project, `${dir}/tsconfig.json`, {
+    obj: {
+      extends: '../tsconfig.json',
+      compilerOptions: { rootDir: '..', noEmit: true },
+      include: ['**/*.ts', '../src/**/*.ts'],
+    },
+  });
+}
 
 project.addTask('bench', {
   description: 'Scale benchmark: backup machinery resources and synth overhead for N protected tables',

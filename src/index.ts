@@ -1,3 +1,4 @@
 export * from './core';
 export * from './foundation';
 export * from './access';
+export * from './nag';

@@ -6,6 +6,7 @@ import { Construct, IConstruct } from 'constructs';
 import { IRecoveryVault } from './recovery-vault';
 import { DerivedBackupPolicy } from '../core/schedule-derivation';
 import { BackupDrConfigError } from '../core/validation';
+import { NagAcknowledgements } from '../nag/nag-acknowledgements';
 
 /** AWS Backup quotas the registry respects by construction. */
 export const MAX_ARNS_PER_SELECTION = 500;
@@ -131,7 +132,7 @@ export class BackupPlanRegistry extends Construct {
         if (entry.selections.length >= MAX_SELECTIONS_PER_PLAN) {
           throw new BackupDrConfigError(
             `backup plan ${entry.plan.node.path} already has ${MAX_SELECTIONS_PER_PLAN} selections of ${MAX_ARNS_PER_SELECTION} resources ` +
-            `(the AWS Backup quota); spread the resources over more stacks or protect them by tag`,
+            '(the AWS Backup quota); spread the resources over more stacks or protect them by tag',
           );
         }
         current = [];
@@ -158,6 +159,9 @@ export class BackupPlanRegistry extends Construct {
       if (this.managedPolicies.has(name)) continue;
       this.managedPolicies.add(name);
       this.role.addManagedPolicy(iam.ManagedPolicy.fromAwsManagedPolicyName(name));
+      NagAcknowledgements.acknowledge(this.role, `AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/${name}]`,
+        'AWS Backup service role: AWS maintains these service policies for every resource type AWS Backup supports ' +
+        '(and updates them when a service adds an API); a hand-written copy would drift and break backups or restores');
     }
   }
 

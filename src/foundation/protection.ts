@@ -57,7 +57,8 @@ export interface Protection {
 export function protectWithBackup(scope: Construct, props: BackupDrProps, request: ProtectionRequest): Protection {
   return inScope(scope, () => {
     const vault = resolveVault(scope, props);
-    const policy = BackupPolicyDerivation.derive({ ...request, objectives: props.objectives, environment: props.environment, retention: props.retention });
+    const { objectives, environment, retention } = props;
+    const policy = BackupPolicyDerivation.derive({ ...request, objectives, environment, retention });
     const registry = BackupPlanRegistry.of(scope);
     const plan = registry.protect({ vault, policy, resourceArns: request.resourceArns, resourceType: request.resourceType });
     grantAccess(props, vault, registry);

@@ -78,7 +78,9 @@ describe('BackupPolicyDerivation.derive', () => {
       [['RoutineEvery12h', 'cron(0 0/12 * * ? *)', 14, undefined, false]]],
     ['sample overrides with cold storage',
       {
-        objectives: RecoveryTier.STANDARD, environment: PRO, coldStorageSupported: true,
+        objectives: RecoveryTier.STANDARD,
+        environment: PRO,
+        coldStorageSupported: true,
         retention: { monthlySample: Duration.days(200), monthlySampleColdStorageAfter: Duration.days(110), yearlySample: Duration.days(0) },
       },
       [['RoutineEvery12h', 'cron(0 0/12 * * ? *)', 35, undefined, false], ['MonthlySample', 'cron(0 4 1 * ? *)', 200, 110, false]]],
@@ -124,7 +126,8 @@ describe('BackupPolicyDerivation.derive', () => {
 
   test('the key is stable for equal inputs and differs when the rules differ', () => {
     const key = (i: BackupPolicyInput) => BackupPolicyDerivation.derive(i).key;
-    expect(key({ objectives: RecoveryTier.STANDARD, environment: PRO })).toBe(key({ objectives: { rpo: Duration.hours(24), rto: Duration.hours(8) }, environment: PRO }));
+    expect(key({ objectives: RecoveryTier.STANDARD, environment: PRO }))
+      .toBe(key({ objectives: { rpo: Duration.hours(24), rto: Duration.hours(8) }, environment: PRO }));
     // Different objectives that derive the same rules share the key (and so the plan).
     expect(key({ objectives: { rpo: Duration.hours(20), rto: Duration.hours(2) }, environment: DEV }))
       .toBe(key({ objectives: RecoveryTier.STANDARD, environment: DEV }));
@@ -136,8 +139,8 @@ describe('BackupPolicyDerivation.derive', () => {
   test('rule kinds', () => {
     expect(BackupPolicyDerivation.derive({ objectives: RecoveryTier.CRITICAL, environment: PRO }).rules.map((r) => r.kind))
       .toEqual([BackupRuleKind.CONTINUOUS, BackupRuleKind.MONTHLY_SAMPLE, BackupRuleKind.YEARLY_SAMPLE]);
-    expect(BackupPolicyDerivation.derive({ objectives: RecoveryTier.ARCHIVE, environment: PRO, content: BackupContent.HISTORICAL_DATA }).rules[0].kind)
-      .toBe(BackupRuleKind.SINGLE_COPY);
+    const historical = BackupPolicyDerivation.derive({ objectives: RecoveryTier.ARCHIVE, environment: PRO, content: BackupContent.HISTORICAL_DATA });
+    expect(historical.rules[0].kind).toBe(BackupRuleKind.SINGLE_COPY);
   });
 
   describe('objectives no supported method can meet', () => {
@@ -165,7 +168,9 @@ describe('BackupPolicyDerivation.derive', () => {
       ['sample beyond 100 years', { objectives: RecoveryTier.STANDARD, environment: PRO, retention: { yearlySample: Duration.days(36_501) } },
         /retention.yearlySample \(days\) is 36501/],
       ['cold storage with less than 90 days after it', {
-        objectives: RecoveryTier.STANDARD, environment: PRO, coldStorageSupported: true,
+        objectives: RecoveryTier.STANDARD,
+        environment: PRO,
+        coldStorageSupported: true,
         retention: { monthlySample: Duration.days(100), monthlySampleColdStorageAfter: Duration.days(30) },
       }, /retention.monthlySample is 100 days but retention.monthlySampleColdStorageAfter is 30 days.*keep it for 120 days or more/],
       ['fractional previous versions', { objectives: RecoveryTier.STANDARD, environment: PRO, content: BackupContent.CODE, retention: { previousVersions: 1.5 } },
@@ -179,7 +184,8 @@ describe('BackupPolicyDerivation.derive', () => {
 
   test('a token cold-storage setting is ignored where cold storage is unsupported', () => {
     expect(() => BackupPolicyDerivation.derive({
-      objectives: RecoveryTier.STANDARD, environment: PRO,
+      objectives: RecoveryTier.STANDARD,
+      environment: PRO,
       retention: { monthlySampleColdStorageAfter: Duration.days(Token.asNumber({ Ref: 'Cold' })) },
     })).not.toThrow();
   });

@@ -113,8 +113,10 @@ describe('BackupPlanRegistry', () => {
       const s = new Stack(app, name, { env: TEST_ENV });
       const table = new dynamodb.TableV2(s, 'Table', { partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING } });
       BackupPlanRegistry.of(s).protect({
-        vault, policy: BackupPolicyDerivation.derive({ objectives: RecoveryTier.STANDARD, environment: PRO }),
-        resourceArns: [table.tableArn], resourceType: ProtectedResourceType.DYNAMODB,
+        vault,
+        policy: BackupPolicyDerivation.derive({ objectives: RecoveryTier.STANDARD, environment: PRO }),
+        resourceArns: [table.tableArn],
+        resourceType: ProtectedResourceType.DYNAMODB,
       });
       return s;
     });
@@ -164,8 +166,13 @@ describe('protectWithBackup', () => {
     });
     const [entry] = BackupCatalogMetadata.entriesOf(stack.node.root);
     expect(entry).toMatchObject({
-      backupName: 'TestStack/Orders', content: 'Current data', environment: 'Pro', supportType: 'AWS Backup',
-      periodicity: 'every 12 hours (35 days); monthly sample (365 days); yearly sample (2555 days)', rpo: '1 day', rto: '8 hours',
+      backupName: 'TestStack/Orders',
+      content: 'Current data',
+      environment: 'Pro',
+      supportType: 'AWS Backup',
+      periodicity: 'every 12 hours (35 days); monthly sample (365 days); yearly sample (2555 days)',
+      rpo: '1 day',
+      rto: '8 hours',
     });
     expect(stack.resolve(entry.location)).toEqual({ 'Fn::GetAtt': [stack.getLogicalId(result.vault.backupVault.node.defaultChild as any), 'BackupVaultArn'] });
   });

@@ -35,7 +35,8 @@ describe('RecoveryVault', () => {
     const stack = testStack();
     new RecoveryVault(stack, 'Pro', { environment: PRO, vaultLock: false });
     new RecoveryVault(stack, 'Dev', {
-      environment: DEV, vaultLock: true,
+      environment: DEV,
+      vaultLock: true,
       vaultLockOptions: { minRetention: Duration.days(7), maxRetention: Duration.days(400), changeableFor: Duration.days(10) },
     });
     const t = synthTemplate(stack);

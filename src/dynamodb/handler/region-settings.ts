@@ -171,11 +171,11 @@ async function remove(
 ): Promise<RegionSettingsResponse> {
   const physicalResourceId = event.PhysicalResourceId ?? '';
   const restore = parseBoolean(props, 'RestoreOnDelete', true);
-  const optIn = parseBoolean(props, 'OptInDynamoDb', true);
   log.restoreOnDelete = restore;
   if (!restore) {
     return { PhysicalResourceId: physicalResourceId };
   }
+  const optIn = parseBoolean(props, 'OptInDynamoDb', true);
   const parsed = parsePhysicalResourceId(physicalResourceId);
   if (!parsed) {
     log.note = 'physical resource id carries no previous values; nothing to restore';

@@ -27,7 +27,7 @@
  * IAM needed by the function: rds:DescribeDBSnapshots, rds:DescribeDBClusterSnapshots, rds:StartExportTask,
  * rds:DescribeExportTasks, iam:PassRole on `exportRoleArn` (to export.rds.amazonaws.com), kms:CreateGrant and
  * kms:DescribeKey on `kmsKeyId`; dynamodb:ExportTableToPointInTime on the table, s3:PutObject (and
- * s3:AbortMultipartUpload, s3:PutObjectAcl) on the bucket prefix, kms:GenerateDataKey/kms:Encrypt on the key.
+ * s3:AbortMultipartUpload, s3:PutObjectAcl) on the bucket prefix, kms:GenerateDataKey and kms:Decrypt on `kmsKeyId`.
  */
 import { createHash } from 'node:crypto';
 // The AWS SDK is bundled into the asset by esbuild (`npx projen bundle`), so it is a devDependency.

@@ -1,0 +1,26 @@
+import { Validations } from 'aws-cdk-lib';
+import { IConstruct } from 'constructs';
+
+/**
+ * Acknowledges cdk-nag findings on a construct and its children.
+ *
+ * cdk-nag 3 names per-finding IDs after the offending value, e.g.
+ * `AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/...]`; aws-cdk-lib's
+ * `Validations.acknowledge` rejects IDs with more than one `::`, so those are recorded directly in
+ * the same acknowledged-rules metadata that cdk-nag reads. Every acknowledgement needs a reason.
+ */
+export class NagAcknowledgements {
+  /** Acknowledge finding `id` on `scope` (and everything below it), with the reason it is acceptable. */
+  public static acknowledge(scope: IConstruct, id: string, reason: string): void {
+    if (!reason.trim()) {
+      throw new Error(`acknowledging ${id} on ${scope.node.path} needs a reason`);
+    }
+    if (id.split('::').length > 2) {
+      scope.node.addMetadata(Validations.ACKNOWLEDGED_RULES_METADATA_KEY, { [id]: reason });
+    } else {
+      Validations.of(scope).acknowledge({ id, reason });
+    }
+  }
+
+  private constructor() {}
+}
