@@ -126,6 +126,7 @@ for (const dir of ['examples', 'bench']) {
 project.addTask('bench', {
   description: 'Scale benchmark: backup machinery resources and synth overhead for N protected tables',
   exec: 'ts-node --prefer-ts-exts bench/scale.ts',
+  env: { JSII_DEPRECATED: 'quiet' },
 });
 
 project.addTask('bench:dump', {
