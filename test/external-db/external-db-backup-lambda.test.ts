@@ -1,0 +1,273 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { App, Duration, Size, Stack } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import {
+  AccessLevel, BackupCatalogMetadata, DeploymentEnvironment, DumpCompression, DumpCompute, DumpDestination,
+  ExternalDbBackupLambda, ExternalDbBackupLambdaProps, ExternalDbEngine, RecoveryTier, TeamAccess,
+} from '../../src';
+import { synthTemplate, testStack } from '../support/app';
+
+const { PRO, DEV } = DeploymentEnvironment;
+
+function setup(overrides: Partial<ExternalDbBackupLambdaProps> = {}, stack: Stack = testStack()) {
+  const key = new kms.Key(stack, 'ArchiveKey', { enableKeyRotation: true });
+  const bucket = new s3.Bucket(stack, 'Archive', { encryption: s3.BucketEncryption.KMS, encryptionKey: key, enforceSSL: true });
+  const connectionSecret = new secretsmanager.Secret(stack, 'Conn');
+  const dump = new ExternalDbBackupLambda(stack, 'Dump', {
+    engine: ExternalDbEngine.postgres(16),
+    connectionSecret,
+    destination: DumpDestination.bucket(bucket, { prefix: 'external-db/crm/' }),
+    objectives: { rpo: Duration.hours(1), rto: Duration.hours(4) },
+    environment: PRO,
+    databases: ['crm', 'billing'],
+    ...overrides,
+  });
+  return { stack, dump, bucket, key, connectionSecret };
+}
+
+describe('ExternalDbBackupLambda', () => {
+  test('container-image Lambda on Node.js 22 base, timeout within the RPO, no overlapping runs, config without secrets', () => {
+    const { stack } = setup();
+    const t = synthTemplate(stack);
+    t.hasResourceProperties('AWS::Lambda::Function', {
+      PackageType: 'Image',
+      Timeout: 900,
+      MemorySize: 2048,
+      ReservedConcurrentExecutions: 1,
+      Architectures: ['x86_64'],
+      KmsKeyArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('ArchiveKey'), 'Arn'] },
+      Environment: {
+        Variables: Match.objectLike({
+          SECRET_ARN: { Ref: Match.stringLikeRegexp('Conn') },
+          ENGINE: 'postgres',
+          ENGINE_MAJOR: '16',
+          DATABASES: 'crm,billing',
+          PREFIX: 'external-db/crm/',
+          BUCKET: { Ref: Match.stringLikeRegexp('Archive') },
+          TLS_MODE: 'require',
+          COMPRESSION: 'zstd',
+          RPO_MINUTES: '60',
+          RTO_MINUTES: '240',
+          ENVIRONMENT: 'Pro',
+          MAX_DATABASE_SIZE_BYTES: String(100 * 1024 ** 3),
+          SAFETY_MARGIN_MS: '60000',
+        }),
+      },
+    });
+    const env = JSON.stringify(t.findResources('AWS::Lambda::Function'));
+    expect(env).not.toMatch(/password|SecretString/i);
+    // The image's build context is staged with the engine major as build argument; it is built at deploy time, not at synth.
+    const assembly = (stack.node.root as App).synth();
+    const manifest = JSON.parse(fs.readFileSync(path.join(assembly.directory, `${stack.artifactId}.assets.json`), 'utf-8'));
+    const [image] = Object.values(manifest.dockerImages) as any[];
+    expect(image.source).toMatchObject({ dockerBuildArgs: { ENGINE: 'postgres', ENGINE_MAJOR: '16' }, platform: 'linux/amd64' });
+    expect(fs.existsSync(path.join(assembly.directory, image.source.directory, 'Dockerfile'))).toBe(true);
+  });
+
+  test('EventBridge Scheduler every RPO, no flexible window, no retry, dead letters to an encrypted queue', () => {
+    const { stack } = setup();
+    const t = synthTemplate(stack);
+    t.hasResourceProperties('AWS::Scheduler::Schedule', {
+      ScheduleExpression: 'rate(1 hour)',
+      FlexibleTimeWindow: { Mode: 'OFF' },
+      Target: {
+        Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('DumpFunction'), 'Arn'] },
+        RetryPolicy: { MaximumRetryAttempts: 0 },
+        DeadLetterConfig: { Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('DeadLetterQueue'), 'Arn'] } },
+      },
+    });
+    t.hasResourceProperties('AWS::SQS::Queue', { KmsMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('ArchiveKey'), 'Arn'] } });
+    t.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      MaximumRetryAttempts: 0,
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [Match.stringLikeRegexp('DeadLetterQueue'), 'Arn'] } } },
+    });
+  });
+
+  test.each<[Duration, string, number]>([
+    [Duration.minutes(15), 'rate(15 minutes)', 900],
+    [Duration.minutes(20), 'rate(20 minutes)', 900],
+    [Duration.hours(6), 'rate(6 hours)', 900],
+    [Duration.days(1), 'rate(1 day)', 900],
+    [Duration.days(3), 'rate(3 days)', 900],
+  ])('RPO %s → %s, timeout %d s', (rpo, expression, timeout) => {
+    const { stack } = setup({ objectives: { rpo, rto: Duration.hours(8) } });
+    const t = synthTemplate(stack);
+    t.hasResourceProperties('AWS::Scheduler::Schedule', { ScheduleExpression: expression });
+    t.hasResourceProperties('AWS::Lambda::Function', { Timeout: timeout });
+  });
+
+  test('least privilege: this secret, this key, put/abort under this prefix only', () => {
+    const { stack } = setup();
+    const t = synthTemplate(stack);
+    const statements = Object.values(t.findResources('AWS::IAM::Policy'))
+      .filter((p: any) => JSON.stringify(p.Properties.Roles).includes('DumpFunction'))
+      .flatMap((p: any) => p.Properties.PolicyDocument.Statement);
+    const actions = statements.flatMap((s: any) => [s.Action].flat());
+    expect(actions).toEqual(expect.arrayContaining(['secretsmanager:GetSecretValue', 's3:PutObject', 's3:AbortMultipartUpload', 'kms:GenerateDataKey*']));
+    expect(actions).not.toContain('s3:DeleteObject');
+    expect(actions.filter((a: string) => a.endsWith('*') && !a.startsWith('kms:'))).toEqual([]);
+    const put = statements.find((s: any) => [s.Action].flat().includes('s3:PutObject'));
+    expect(JSON.stringify(put.Resource)).toContain('/external-db/crm/*');
+    const secret = statements.find((s: any) => [s.Action].flat().includes('secretsmanager:GetSecretValue'));
+    expect(secret.Resource).toEqual({ Ref: expect.stringMatching(/Conn/) });
+  });
+
+  test('one missed-backup alarm per database: no success within the RPO, missing data breaching', () => {
+    const { stack } = setup();
+    const t = synthTemplate(stack);
+    for (const db of ['crm', 'billing']) {
+      t.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'CdkBackupDr/ExternalDb',
+        MetricName: 'BackupSuccess',
+        Statistic: 'Sum',
+        Period: 3600,
+        Dimensions: Match.arrayWith([{ Name: 'Database', Value: db }, { Name: 'Environment', Value: 'Pro' }]),
+        Threshold: 1,
+        ComparisonOperator: 'LessThanThreshold',
+        EvaluationPeriods: 1,
+        TreatMissingData: 'breaching',
+        AlarmActions: [{ Ref: Match.stringLikeRegexp('DumpAlarmTopic') }],
+      });
+    }
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'Errors', Namespace: 'AWS/Lambda' });
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ApproximateNumberOfMessagesVisible' });
+  });
+
+  test('RPO over a day: N daily periods, all without a success', () => {
+    const { stack } = setup({ objectives: RecoveryTier.ARCHIVE, databases: ['crm'] });
+    synthTemplate(stack).hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'BackupSuccess', Period: 86400, EvaluationPeriods: 7, DatapointsToAlarm: 7,
+    });
+  });
+
+  test('without a database list: the secret\'s dbname is dumped and one job-level alarm watches it', () => {
+    const { stack } = setup({ databases: undefined });
+    const t = synthTemplate(stack);
+    const fn = Object.values(t.findResources('AWS::Lambda::Function'))[0] as any;
+    expect(fn.Properties.Environment.Variables.DATABASES).toBeUndefined();
+    const job = fn.Properties.Environment.Variables.BACKUP_JOB;
+    expect(job).toMatch(/Dump/);
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'BackupSuccess', Dimensions: Match.arrayWith([{ Name: 'BackupJob', Value: job }]),
+    });
+  });
+
+  test('in a VPC: security group egress only to the database port and HTTPS', () => {
+    const stack = testStack();
+    const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 2, natGateways: 1 });
+    setup({ vpc, databasePeer: ec2.Peer.ipv4('10.20.0.0/16') }, stack);
+    const t = synthTemplate(stack);
+    t.hasResourceProperties('AWS::EC2::SecurityGroup', {
+      GroupDescription: Match.stringLikeRegexp('external database dump'),
+      SecurityGroupEgress: [
+        Match.objectLike({ CidrIp: '10.20.0.0/16', FromPort: 5432, ToPort: 5432, IpProtocol: 'tcp' }),
+        Match.objectLike({ CidrIp: '0.0.0.0/0', FromPort: 443, ToPort: 443 }),
+      ],
+    });
+    t.hasResourceProperties('AWS::Lambda::Function', { VpcConfig: Match.objectLike({ SubnetIds: Match.anyValue() }) });
+  });
+
+  test('Fargate compute: same image as a scheduled task with no time limit', () => {
+    const stack = testStack();
+    const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 2, natGateways: 1 });
+    const { dump } = setup({ vpc, compute: DumpCompute.fargate({ cpu: 2048, memoryLimitMiB: 4096 }) }, stack);
+    expect(dump.function).toBeUndefined();
+    const t = synthTemplate(stack);
+    t.resourceCountIs('AWS::Lambda::Function', 0);
+    t.hasResourceProperties('AWS::ECS::TaskDefinition', {
+      Cpu: '2048',
+      Memory: '4096',
+      RequiresCompatibilities: ['FARGATE'],
+      ContainerDefinitions: [Match.objectLike({
+        EntryPoint: ['node', 'index.js'],
+        Command: ['--once'],
+        ReadonlyRootFilesystem: true,
+        Environment: Match.arrayWith([{ Name: 'SAFETY_MARGIN_MS', Value: '0' }]),
+      })],
+    });
+    t.hasResourceProperties('AWS::Scheduler::Schedule', {
+      Target: Match.objectLike({ EcsParameters: Match.objectLike({ LaunchType: 'FARGATE' }) }),
+    });
+    t.hasResourceProperties('AWS::Logs::MetricFilter', { MetricTransformations: [Match.objectLike({ MetricName: 'BackupSuccess' })] });
+  });
+
+  test('options reach the handler configuration', () => {
+    const { stack } = setup({
+      compression: DumpCompression.GZIP,
+      maxDatabaseSize: Size.tebibytes(2),
+      engine: ExternalDbEngine.mariadb(11),
+      environment: DEV,
+      tls: false,
+      compute: DumpCompute.lambda({ memorySize: 4096 }),
+    });
+    synthTemplate(stack).hasResourceProperties('AWS::Lambda::Function', {
+      MemorySize: 4096,
+      Environment: { Variables: Match.objectLike({ COMPRESSION: 'gzip', ENGINE: 'mariadb', ENGINE_MAJOR: '11', TLS_MODE: 'disable', MAX_DATABASE_SIZE_BYTES: String(2 * 1024 ** 4) }) },
+    });
+    Annotations.fromStack(stack).hasWarning('/TestStack/Dump', Match.stringLikeRegexp('tls is false'));
+  });
+
+  test('access: VIEW/RESTORE read the dumps, ADMIN may start an on-demand dump', () => {
+    const stack = testStack();
+    const viewer = new iam.Role(stack, 'Viewer', { assumedBy: new iam.AccountRootPrincipal() });
+    const admin = new iam.Role(stack, 'Admin', { assumedBy: new iam.AccountRootPrincipal() });
+    setup({ access: [TeamAccess.product(viewer), TeamAccess.sre(admin, AccessLevel.ADMIN)] }, stack);
+    const t = synthTemplate(stack);
+    const policyOf = (role: string) => Object.values(t.findResources('AWS::IAM::Policy'))
+      .filter((p: any) => JSON.stringify(p.Properties.Roles).includes(role))
+      .flatMap((p: any) => p.Properties.PolicyDocument.Statement.flatMap((s: any) => [s.Action].flat()));
+    expect(policyOf('Viewer')).toEqual(expect.arrayContaining(['s3:GetObject*', 'kms:Decrypt']));
+    expect(policyOf('Viewer')).not.toContain('lambda:InvokeFunction');
+    expect(policyOf('Viewer').filter((a: string) => /Delete|Put/.test(a))).toEqual([]);
+    expect(policyOf('Admin')).toContain('lambda:InvokeFunction');
+  });
+
+  test('records its inventory entry', () => {
+    const { stack } = setup();
+    const entry = BackupCatalogMetadata.entriesOf(stack).find((e) => e.backupName === 'TestStack/Dump')!;
+    expect(entry).toMatchObject({ content: 'Current data', environment: 'Pro', periodicity: 'every 1 hour (retention: destination lifecycle)' });
+    expect(entry.supportType).toBe('Scheduled dump (Lambda) of postgres 16 to S3');
+  });
+
+  test.each<[string, () => Partial<ExternalDbBackupLambdaProps>, RegExp]>([
+    ['RPO below 15 minutes', () => ({ objectives: { rpo: Duration.minutes(10), rto: Duration.hours(1) } }),
+      /\[TestStack\/Dump\] objectives.rpo is 10 minutes: a logical dump cannot do continuous backup/],
+    ['RPO beyond 7 days', () => ({ objectives: { rpo: Duration.days(8), rto: Duration.days(1) } }), /objectives.rpo is 8 days: the missed-backup alarm can look back at most 7 days/],
+    ['a dump larger than S3 allows', () => ({ maxDatabaseSize: Size.gibibytes(60_000) }), /maxDatabaseSize is 60000 GiB, above the 50000 GiB/],
+    ['an empty database list', () => ({ databases: [] }), /databases is \[\]: give at least one database name/],
+    ['a bad database name', () => ({ databases: ['crm; drop'] }), /databases is \[crm; drop\]/],
+    ['TLS off for PRO', () => ({ tls: false }), /tls is false for a PRO database/],
+    ['Fargate without a VPC', () => ({ compute: DumpCompute.fargate() }), /DumpCompute.fargate\(\) needs vpc/],
+  ])('rejects %s', (_name, overrides, message) => {
+    expect(() => setup(overrides())).toThrow(message);
+  });
+
+  test.each<[string, () => unknown, RegExp]>([
+    ['an unsupported engine version', () => ExternalDbEngine.postgres(9), /postgres major version 9 is not supported; use a whole major version between 10 and 18/],
+    ['a destination prefix with a leading slash', () => DumpDestination.bucket(new s3.Bucket(testStack(), 'B'), { prefix: '/dumps/' }), /prefix "\/dumps\/" must not start with "\/"/],
+    ['Lambda memory below 512 MiB', () => DumpCompute.lambda({ memorySize: 256 }), /memorySize is 256 MiB/],
+  ])('rejects %s', (_name, make, message) => {
+    expect(make).toThrow(message);
+  });
+
+  test('a new key with rotation when the destination has none', () => {
+    const stack = testStack();
+    const bucket = new s3.Bucket(stack, 'Plain', { enforceSSL: true });
+    new ExternalDbBackupLambda(stack, 'Dump', {
+      engine: ExternalDbEngine.mysql(8),
+      connectionSecret: new secretsmanager.Secret(stack, 'Conn'),
+      destination: DumpDestination.bucket(bucket),
+      objectives: RecoveryTier.STANDARD,
+      environment: DEV,
+    });
+    const t = Template.fromStack(stack);
+    t.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true, Description: Match.stringLikeRegexp('external database dumps') });
+    t.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ PREFIX: 'external-db/', KMS_KEY_ID: Match.anyValue() }) } });
+  });
+});
