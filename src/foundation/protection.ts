@@ -40,6 +40,8 @@ export interface ProtectionRequest extends Omit<BackupPolicyInput, 'objectives' 
   readonly resourceType: ProtectedResourceType;
   /** Inventory "type of backup support". */
   readonly supportType: string;
+  /** Record the inventory row (false when the caller records a combined row itself). Default true. */
+  readonly recordInventory?: boolean;
 }
 
 /** @internal Result of `protectWithBackup`. */
@@ -62,6 +64,7 @@ export function protectWithBackup(scope: Construct, props: BackupDrProps, reques
     const registry = BackupPlanRegistry.of(scope);
     const plan = registry.protect({ vault, policy, resourceArns: request.resourceArns, resourceType: request.resourceType });
     grantAccess(props, vault, registry);
+    if (request.recordInventory === false) return { vault, policy, registry, plan };
     BackupCatalogMetadata.record(scope, {
       backupName: scope.node.path,
       content: request.content ?? BackupContent.CURRENT_DATA,

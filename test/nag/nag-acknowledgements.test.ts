@@ -1,0 +1,45 @@
+import { Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { NagAcknowledgements } from '../../src';
+import { TEST_CONTEXT, TEST_ENV } from '../support/app';
+import { nagFindings } from '../support/nag';
+
+const BASIC = 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]';
+
+function twoRoles(acknowledgeOnA: (a: iam.Role) => void): string[] {
+  return nagFindings((app) => {
+    const stack = new Stack(app, 'Nag', { env: TEST_ENV });
+    const make = (id: string) => new iam.Role(stack, id, {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSLambdaBasicExecutionRole')],
+    });
+    acknowledgeOnA(make('A'));
+    make('B');
+  }, TEST_CONTEXT).filter((f) => f.startsWith('AwsSolutions-IAM4'));
+}
+
+describe('NagAcknowledgements', () => {
+  test('a finding ID with "::" is acknowledged on that construct only, not app-wide', () => {
+    expect(twoRoles(() => undefined)).toEqual([
+      `${BASIC} (error) at Nag/A/Resource`,
+      `${BASIC} (error) at Nag/B/Resource`,
+    ]);
+    expect(twoRoles((a) => NagAcknowledgements.acknowledge(a, BASIC, 'Lambda needs its logs'))).toEqual([`${BASIC} (error) at Nag/B/Resource`]);
+  });
+
+  test('plain rule IDs go through Validations.acknowledge', () => {
+    const findings = nagFindings((app) => {
+      const stack = new Stack(app, 'Nag', { env: TEST_ENV });
+      const role = new iam.Role(stack, 'A', { assumedBy: new iam.AccountRootPrincipal() });
+      role.addToPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: ['arn:aws:s3:::b/k'] }));
+      NagAcknowledgements.acknowledge(role, 'HIPAA.Security-IAMNoInlinePolicy', 'test role');
+    }, TEST_CONTEXT);
+    expect(findings.filter((f) => f.startsWith('HIPAA.Security-IAMNoInlinePolicy'))).toEqual([]);
+    expect(findings.filter((f) => f.startsWith('NIST.800.53.R5-IAMNoInlinePolicy'))).toHaveLength(1);
+  });
+
+  test('needs a reason', () => {
+    const stack = new Stack();
+    expect(() => NagAcknowledgements.acknowledge(stack, 'AwsSolutions-IAM4', ' ')).toThrow(/needs a reason/);
+  });
+});
