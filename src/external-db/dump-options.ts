@@ -4,6 +4,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { BackupDrConfigError } from '../core/validation';
+import { S3ArchiveLifecycle } from '../s3/s3-archive-lifecycle';
 
 /** Compression of the dump stream. */
 export enum DumpCompression {
@@ -89,8 +90,26 @@ export interface DumpDestinationOptions {
   readonly encryptionKey?: kms.IKey;
 }
 
-/** Where dumps are written: an S3 bucket (ideally an `S3ArchiveLifecycle`'s) and prefix. */
+/** Options of an archive destination. */
+export interface ArchiveDumpDestinationOptions {
+  /**
+   * Key prefix of the dumps in the archive.
+   * @default - the archive's routine prefix for CURRENT_DATA archives (its lifecycle keeps them for the
+   * routine retention), `<archive prefix>external-db/` otherwise
+   */
+  readonly prefix?: string;
+}
+
+/** Where dumps are written: an `S3ArchiveLifecycle` (recommended: its lifecycle is the retention) or any bucket and prefix. */
 export class DumpDestination {
+  /** An archive created by `S3ArchiveLifecycle`: its bucket, key and lifecycle. */
+  public static archive(archive: S3ArchiveLifecycle, options: ArchiveDumpDestinationOptions = {}): DumpDestination {
+    return DumpDestination.bucket(archive.bucket, {
+      prefix: options.prefix ?? archive.routinePrefix ?? `${archive.keyPrefix}external-db/`,
+      encryptionKey: archive.encryptionKey,
+    });
+  }
+
   /** A bucket and prefix. */
   public static bucket(bucket: s3.IBucket, options: DumpDestinationOptions = {}): DumpDestination {
     const prefix = options.prefix ?? 'external-db/';

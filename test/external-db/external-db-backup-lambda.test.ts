@@ -8,7 +8,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import {
-  AccessLevel, BackupCatalogMetadata, DeploymentEnvironment, DumpCompression, DumpCompute, DumpDestination,
+  AccessLevel, BackupCatalogMetadata, BackupContent, DeploymentEnvironment, S3ArchiveLifecycle, DumpCompression, DumpCompute, DumpDestination,
   ExternalDbBackupLambda, ExternalDbBackupLambdaProps, ExternalDbEngine, RecoveryTier, TeamAccess,
 } from '../../src';
 import { synthTemplate, testStack } from '../support/app';
@@ -269,5 +269,32 @@ describe('ExternalDbBackupLambda', () => {
     const t = Template.fromStack(stack);
     t.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true, Description: Match.stringLikeRegexp('external database dumps') });
     t.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ PREFIX: 'external-db/', KMS_KEY_ID: Match.anyValue() }) } });
+  });
+});
+
+describe('DumpDestination.archive', () => {
+  test('writes to a CURRENT_DATA archive\'s routine prefix with its key', () => {
+    const stack = testStack();
+    const archive = new S3ArchiveLifecycle(stack, 'Archive', { content: BackupContent.CURRENT_DATA, environment: DEV, prefix: 'crm/' });
+    new ExternalDbBackupLambda(stack, 'Dump', {
+      engine: ExternalDbEngine.postgres(15),
+      connectionSecret: new secretsmanager.Secret(stack, 'Conn'),
+      destination: DumpDestination.archive(archive),
+      objectives: RecoveryTier.STANDARD,
+      environment: DEV,
+      databases: ['crm'],
+    });
+    const t = synthTemplate(stack);
+    t.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ PREFIX: 'crm/routine/', KMS_KEY_ID: { 'Fn::GetAtt': [Match.stringLikeRegexp('ArchiveKey'), 'Arn'] } }) },
+    });
+    t.resourcePropertiesCountIs('AWS::KMS::Key', { Description: Match.stringLikeRegexp('external database dumps') }, 0);
+  });
+
+  test('other content classes get an external-db/ prefix inside the archive', () => {
+    const stack = testStack();
+    const archive = new S3ArchiveLifecycle(stack, 'Archive', { content: BackupContent.HISTORICAL_DATA, environment: DEV });
+    expect(DumpDestination.archive(archive).prefix).toBe('external-db/');
+    expect(DumpDestination.archive(archive, { prefix: 'legacy/' }).prefix).toBe('legacy/');
   });
 });
