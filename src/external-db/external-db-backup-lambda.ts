@@ -23,6 +23,7 @@ import { BackupContent } from '../core/content';
 import { DeploymentEnvironment } from '../core/environment';
 import { RecoveryObjectives } from '../core/recovery-objectives';
 import { BackupDrConfigError, concreteMinutes, inScope } from '../core/validation';
+import { allowCloudWatchToPublish } from '../foundation/alarm-topic';
 
 /** Properties of ExternalDbBackupLambda. */
 export interface ExternalDbBackupLambdaProps {
@@ -165,7 +166,7 @@ export class ExternalDbBackupLambda extends Construct {
       masterKey: this.encryptionKey,
       enforceSSL: true,
     });
-    this.alarmTopic.grantPublish(new iam.ServicePrincipal('cloudwatch.amazonaws.com'));
+    allowCloudWatchToPublish(this.alarmTopic);
 
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
       encryption: sqs.QueueEncryption.KMS,

@@ -6,6 +6,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct, IConstruct } from 'constructs';
+import { allowCloudWatchToPublish } from './alarm-topic';
 import { DeploymentEnvironment } from '../core/environment';
 import { PolicyDefaults } from '../core/retention';
 import { BackupDrConfigError, checkRange, concreteDays, inScope } from '../core/validation';
@@ -178,11 +179,12 @@ export class RecoveryVault extends Construct implements IRecoveryVault {
       masterKey: key,
       enforceSSL: true,
     });
-    // AWS Backup (vault notifications) and EventBridge (failed jobs) publish to the topic; on a topic
-    // created here this also lets them use the key.
+    // AWS Backup (vault notifications) and EventBridge (failed jobs) publish to the topic, and so do the
+    // alarms of the constructs using this vault; on a topic created here this also lets them use the key.
     for (const service of ['backup.amazonaws.com', 'events.amazonaws.com']) {
       this.notificationTopic.grantPublish(new iam.ServicePrincipal(service));
     }
+    allowCloudWatchToPublish(this.notificationTopic);
 
     const lock = inScope(this, () => this.renderLock(props));
     this.lockMinRetentionDays = lock && concreteDays(lock.minRetention, 'vaultLockOptions.minRetention');

@@ -85,7 +85,11 @@ describe('RecoveryVault', () => {
       PolicyDocument: {
         Statement: Match.arrayWith([
           Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
-          Match.objectLike({ Effect: 'Allow', Action: 'sns:Publish', Principal: { Service: ['backup.amazonaws.com', 'events.amazonaws.com'] } }),
+          // AWS Backup, EventBridge and the CloudWatch alarms of the constructs using the vault publish there.
+          Match.objectLike({
+            Effect: 'Allow', Action: 'sns:Publish',
+            Principal: { Service: ['backup.amazonaws.com', 'cloudwatch.amazonaws.com', 'events.amazonaws.com'] },
+          }),
         ]),
       },
     });
@@ -105,7 +109,7 @@ describe('RecoveryVault', () => {
       KeyPolicy: {
         Statement: Match.arrayWith([Match.objectLike({
           Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
-          Principal: { Service: ['backup.amazonaws.com', 'events.amazonaws.com'] },
+          Principal: { Service: ['backup.amazonaws.com', 'cloudwatch.amazonaws.com', 'events.amazonaws.com'] },
         })]),
       },
     });

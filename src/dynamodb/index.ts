@@ -1,0 +1,2 @@
+export * from './dynamo-pitr-backup';
+export * from './backup-region-settings';
