@@ -3,6 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { DeploymentEnvironment } from '../core/environment';
 import { BackupDrConfigError } from '../core/validation';
 import { IRecoveryVault } from '../foundation/recovery-vault';
+import { NagAcknowledgements } from '../nag/nag-acknowledgements';
 
 /** What a team may do with the configured backups. Each level includes the previous one. */
 export enum AccessLevel {
@@ -76,6 +77,9 @@ const ADMIN_VAULT_ACTIONS = [
 const ADMIN_ACCOUNT_ACTIONS = ['backup:StopBackupJob'];
 
 const ORDER = [AccessLevel.VIEW, AccessLevel.RESTORE, AccessLevel.ADMIN];
+const RECOVERY_POINTS_REASON = 'cdk-backup-dr TeamAccess: recovery point ARNs are created by AWS Backup at run time; ' +
+  'the grant is limited to the recovery points of this account and region';
+const LIST_APIS_REASON = 'cdk-backup-dr TeamAccess: AWS Backup list/describe job APIs (and StopBackupJob) have no resource-level permissions';
 
 /**
  * Access of one team to the configured backups. Pass a list of these as `access` to any construct.
@@ -142,15 +146,19 @@ export class TeamAccess {
     ];
     const at = (l: AccessLevel) => ORDER.indexOf(level) >= ORDER.indexOf(l);
 
-    const add = (actions: string[], resourceArns: string[]) => iam.Grant.addToPrincipal({ grantee: this.grantee, actions, resourceArns });
+    const add = (actions: string[], resourceArns: string[], wildcardReason?: string) => {
+      const grant = iam.Grant.addToPrincipal({ grantee: this.grantee, actions, resourceArns });
+      if (wildcardReason) NagAcknowledgements.acknowledgeGrant(this.grantee, grant, wildcardReason);
+      return grant;
+    };
     let grant = add(VIEW_VAULT_ACTIONS, [vaultArn])
-      .combine(add(VIEW_RECOVERY_POINT_ACTIONS, recoveryPoints))
-      .combine(add(VIEW_ACCOUNT_ACTIONS, ['*']));
+      .combine(add(VIEW_RECOVERY_POINT_ACTIONS, recoveryPoints, RECOVERY_POINTS_REASON))
+      .combine(add(VIEW_ACCOUNT_ACTIONS, ['*'], LIST_APIS_REASON));
     if (at(AccessLevel.RESTORE)) {
-      grant = grant.combine(add(RESTORE_RECOVERY_POINT_ACTIONS, recoveryPoints)).combine(this.grantPassRole(target));
+      grant = grant.combine(add(RESTORE_RECOVERY_POINT_ACTIONS, recoveryPoints, RECOVERY_POINTS_REASON)).combine(this.grantPassRole(target));
     }
     if (at(AccessLevel.ADMIN)) {
-      grant = grant.combine(add(ADMIN_VAULT_ACTIONS, [vaultArn])).combine(add(ADMIN_ACCOUNT_ACTIONS, ['*']));
+      grant = grant.combine(add(ADMIN_VAULT_ACTIONS, [vaultArn])).combine(add(ADMIN_ACCOUNT_ACTIONS, ['*'], LIST_APIS_REASON));
     }
     return grant;
   }

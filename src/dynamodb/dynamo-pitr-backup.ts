@@ -16,7 +16,8 @@ import { BackupDrConfigError, checkRange, concreteDays, inScope } from '../core/
 import { ProtectedResourceType } from '../foundation/plan-registry';
 import { BackupDrProps, protectWithBackup } from '../foundation/protection';
 import { IRecoveryVault, RecoveryVault } from '../foundation/recovery-vault';
-import { acknowledgeWildcards, DEFAULT_EXPORT_SCHEDULE, ScheduledExport } from '../foundation/scheduled-export';
+import { DEFAULT_EXPORT_SCHEDULE, ScheduledExport } from '../foundation/scheduled-export';
+import { NagAcknowledgements } from '../nag/nag-acknowledgements';
 
 /** DynamoDB PITR keeps 1 to 35 days (`RecoveryPeriodInDays`). */
 const MAX_PITR_DAYS = 35;
@@ -261,13 +262,16 @@ export class DynamoPitrBackup extends Construct {
       const level = inScope(this, () => access.levelFor(props.environment));
       iam.Grant.addToPrincipal({ grantee: access.grantee, actions: ['dynamodb:DescribeContinuousBackups', 'dynamodb:DescribeTable'], resourceArns: sources });
       if (level === AccessLevel.VIEW) continue;
-      iam.Grant.addToPrincipal({ grantee: access.grantee, actions: ['dynamodb:RestoreTableToPointInTime'], resourceArns: [...sources, ...targets] });
+      const restoreReason = 'cdk-backup-dr TeamAccess: point-in-time restores create a new table named <source>-restore-*';
+      NagAcknowledgements.acknowledgeGrant(access.grantee,
+        iam.Grant.addToPrincipal({ grantee: access.grantee, actions: ['dynamodb:RestoreTableToPointInTime'], resourceArns: [...sources, ...targets] }),
+        restoreReason);
       // RestoreTableToPointInTime writes the restored items into the new table.
-      iam.Grant.addToPrincipal({
+      NagAcknowledgements.acknowledgeGrant(access.grantee, iam.Grant.addToPrincipal({
         grantee: access.grantee,
         actions: ['dynamodb:BatchWriteItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:Scan', 'dynamodb:UpdateItem'],
         resourceArns: targets,
-      });
+      }), restoreReason);
     }
   }
 
@@ -285,7 +289,7 @@ export class DynamoPitrBackup extends Construct {
       alarmTopic: options.alarmTopic ?? (this.vault instanceof RecoveryVault ? this.vault.notificationTopic : undefined),
     });
     exporter.addToBasePolicy(new iam.PolicyStatement({ actions: ['s3:PutObject', 's3:AbortMultipartUpload', 's3:PutObjectAcl'], resources: [objects] }));
-    acknowledgeWildcards(exporter.basePolicy, [], [objects],
+    NagAcknowledgements.acknowledgeWildcards(exporter.basePolicy, [], [objects],
       'DynamoDB writes export objects with generated names (AWSDynamoDB/<export id>/...) under the configured prefix only');
     if (key) {
       exporter.addToBasePolicy(new iam.PolicyStatement({ actions: ['kms:Encrypt', 'kms:GenerateDataKey', 'kms:Decrypt'], resources: [key.keyArn] }));
@@ -309,7 +313,9 @@ export class DynamoPitrBackup extends Construct {
     // Teams that restore may read the exported samples.
     for (const access of props.access ?? []) {
       if (access.levelFor(props.environment) === AccessLevel.VIEW) continue;
-      iam.Grant.addToPrincipal({ grantee: access.grantee, actions: ['s3:GetObject'], resourceArns: [objects] });
+      NagAcknowledgements.acknowledgeGrant(access.grantee,
+        iam.Grant.addToPrincipal({ grantee: access.grantee, actions: ['s3:GetObject'], resourceArns: [objects] }),
+        'cdk-backup-dr TeamAccess: read the table exports under the export prefix, whose keys DynamoDB creates at run time');
       if (key) iam.Grant.addToPrincipal({ grantee: access.grantee, actions: ['kms:Decrypt', 'kms:DescribeKey'], resourceArns: [key.keyArn] });
     }
     return exporter.function;

@@ -8,7 +8,6 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -24,6 +23,7 @@ import { DeploymentEnvironment } from '../core/environment';
 import { RecoveryObjectives } from '../core/recovery-objectives';
 import { BackupDrConfigError, concreteMinutes, inScope } from '../core/validation';
 import { allowCloudWatchToPublish } from '../foundation/alarm-topic';
+import { NagAcknowledgements } from '../nag/nag-acknowledgements';
 
 /** Properties of ExternalDbBackupLambda. */
 export interface ExternalDbBackupLambdaProps {
@@ -210,18 +210,65 @@ export class ExternalDbBackupLambda extends Construct {
       ? props.securityGroups ?? [dumpSecurityGroup(this, props.vpc, port, props.databasePeer ?? ec2.Peer.anyIpv4())]
       : undefined;
 
-    let principal: iam.IGrantable;
-    let target: scheduler.CfnSchedule.TargetProperty;
+    // Every permission is in managed policies (no inline default policies): the job's role reads this
+    // secret, encrypts with this key and writes under this prefix; the scheduler role starts the job.
+    const isLambda = compute.kind === 'LAMBDA';
+    const jobRole = new iam.Role(this, 'JobRole', {
+      description: `cdk-backup-dr external database dump (${this.node.path})`,
+      assumedBy: new iam.ServicePrincipal(isLambda ? 'lambda.amazonaws.com' : 'ecs-tasks.amazonaws.com'),
+    });
+    const secret = props.connectionSecret;
+    const objects = dest.destinationBucket.arnForObjects(`${prefix}*`);
+    const jobStatements = [
+      new iam.PolicyStatement({
+        actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+        resources: [secret.secretFullArn ?? `${secret.secretArn}-??????`],
+      }),
+      new iam.PolicyStatement({ actions: ['kms:Encrypt', 'kms:Decrypt', 'kms:GenerateDataKey'], resources: [this.encryptionKey.keyArn] }),
+      new iam.PolicyStatement({ actions: ['s3:PutObject', 's3:AbortMultipartUpload'], resources: [objects] }),
+      new iam.PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn] }),
+    ];
+    if (secret.encryptionKey) {
+      jobStatements.push(new iam.PolicyStatement({
+        actions: ['kms:Decrypt'],
+        resources: [secret.encryptionKey.keyArn],
+        conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${region}.amazonaws.com` } },
+      }));
+    }
+    if (isLambda && props.vpc) {
+      // What AWSLambdaVPCAccessExecutionRole grants: the function's network interfaces.
+      jobStatements.push(new iam.PolicyStatement({
+        actions: ['ec2:CreateNetworkInterface', 'ec2:DescribeNetworkInterfaces', 'ec2:DeleteNetworkInterface',
+          'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses'],
+        resources: ['*'],
+      }));
+    }
+    const jobPolicy = new iam.ManagedPolicy(this, 'JobPolicy', {
+      description: `cdk-backup-dr: external database dump permissions (${this.node.path})`,
+      roles: [jobRole],
+      statements: jobStatements,
+    });
+    NagAcknowledgements.acknowledgeWildcards(jobPolicy, [], [objects],
+      'the dump writes one object and one manifest per database and run under its prefix; keys are created at run time');
+    if (isLambda && props.vpc) {
+      NagAcknowledgements.acknowledgeWildcards(jobPolicy, [], ['*'],
+        'Lambda creates and deletes its VPC network interfaces; EC2 has no resource-level permissions for these calls (as AWSLambdaVPCAccessExecutionRole)');
+    }
+
     const schedulerRole = new iam.Role(this, 'SchedulerRole', {
       assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
         conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
       }),
       description: 'EventBridge Scheduler: starts the external database dump',
     });
-    this.deadLetterQueue.grantSendMessages(schedulerRole);
+    const schedulerStatements = [
+      new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [this.deadLetterQueue.queueArn] }),
+      new iam.PolicyStatement({ actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resources: [this.encryptionKey.keyArn] }),
+    ];
     const deadLetterConfig = { arn: this.deadLetterQueue.queueArn };
+    let target: scheduler.CfnSchedule.TargetProperty;
 
-    if (compute.kind === 'LAMBDA') {
+    if (isLambda) {
       const timeout = Duration.minutes(Math.min(LAMBDA_MAX_MINUTES, rpoMinutes));
       const fn = new lambda.DockerImageFunction(this, 'Function', {
         description: `cdk-backup-dr: ${props.engine.family} ${props.engine.majorVersion} dump to s3 (${props.environment})`,
@@ -229,6 +276,7 @@ export class ExternalDbBackupLambda extends Construct {
         architecture: lambda.Architecture.X86_64,
         memorySize: compute.memoryMiB,
         timeout,
+        role: jobRole.withoutPolicyUpdates(),
         environment: { ...environment, SAFETY_MARGIN_MS: String(Math.min(60_000, timeout.toMilliseconds() / 10)) },
         environmentEncryption: this.encryptionKey,
         logGroup,
@@ -236,14 +284,15 @@ export class ExternalDbBackupLambda extends Construct {
         vpc: props.vpc,
         vpcSubnets: props.vpc ? props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS } : undefined,
         securityGroups,
+        // A failed dump is not retried blindly: it alarms, and the next scheduled run starts a fresh one.
         retryAttempts: 0,
         maxEventAge: Duration.hours(1),
-        onFailure: new destinations.SqsDestination(this.deadLetterQueue),
-        tracing: lambda.Tracing.ACTIVE,
+        deadLetterQueue: this.deadLetterQueue,
       });
-      fn.grantInvoke(schedulerRole);
+      fn.node.addDependency(jobPolicy);
+      jobPolicy.addStatements(new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [this.deadLetterQueue.queueArn] }));
+      schedulerStatements.push(new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [fn.functionArn] }));
       this.function = fn;
-      principal = fn;
       target = {
         arn: fn.functionArn,
         roleArn: schedulerRole.roleArn,
@@ -259,13 +308,19 @@ export class ExternalDbBackupLambda extends Construct {
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       }).addAlarmAction(new cw_actions.SnsAction(this.alarmTopic));
+      if (!props.vpc) {
+        for (const pack of ['HIPAA.Security', 'NIST.800.53.R5', 'PCI.DSS.321']) {
+          NagAcknowledgements.acknowledge(fn, `${pack}-LambdaInsideVPC`,
+            'no vpc was given: the external database is reached over its TLS endpoint (TLS required); pass vpc to run the dump inside a VPC');
+        }
+      }
     } else {
       if (!props.vpc) {
         throw new BackupDrConfigError(`[${this.node.path}] compute: DumpCompute.fargate() needs vpc (Fargate tasks run in a VPC); pass vpc or use DumpCompute.lambda()`);
       }
       const o = compute.fargateOptions ?? {};
       const cluster = o.cluster ?? new ecs.Cluster(this, 'Cluster', { vpc: props.vpc, containerInsightsV2: ecs.ContainerInsights.ENABLED });
-      const task = new ecs.FargateTaskDefinition(this, 'Task', { cpu: o.cpu ?? 1024, memoryLimitMiB: compute.memoryMiB });
+      const task = new ecs.FargateTaskDefinition(this, 'Task', { cpu: o.cpu ?? 1024, memoryLimitMiB: compute.memoryMiB, taskRole: jobRole });
       task.addContainer('dump', {
         image: ecs.ContainerImage.fromAsset(ASSET_DIR, image),
         entryPoint: ['node', 'index.js'],
@@ -284,9 +339,21 @@ export class ExternalDbBackupLambda extends Construct {
         metricValue: '$.BackupSuccess',
         dimensions: databases ? { Database: '$.Database', Environment: '$.Environment' } : { BackupJob: '$.BackupJob', Environment: '$.Environment' },
       });
-      task.grantRun(schedulerRole);
+      schedulerStatements.push(
+        new iam.PolicyStatement({ actions: ['ecs:RunTask'], resources: [task.taskDefinitionArn] }),
+        new iam.PolicyStatement({
+          actions: ['iam:PassRole'],
+          resources: [jobRole.roleArn, task.obtainExecutionRole().roleArn],
+          conditions: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
+        }),
+      );
+      for (const pack of ['HIPAA.Security', 'NIST.800.53.R5', 'PCI.DSS.321']) {
+        NagAcknowledgements.acknowledge(task.obtainExecutionRole(), `${pack}-IAMNoInlinePolicy`,
+          'ECS task execution role managed by aws-cdk-lib: pulls this image from the CDK assets repository and writes the task logs');
+      }
+      NagAcknowledgements.acknowledge(task.obtainExecutionRole(), 'AwsSolutions-IAM5[Resource::*]',
+        'ecr:GetAuthorizationToken has no resource-level permissions (aws-cdk-lib execution role)');
       this.taskDefinition = task;
-      principal = task.taskRole;
       target = {
         arn: cluster.clusterArn,
         roleArn: schedulerRole.roleArn,
@@ -305,14 +372,11 @@ export class ExternalDbBackupLambda extends Construct {
         deadLetterConfig,
       };
     }
-
-    // Least privilege: read this secret, encrypt with this key, write under this prefix.
-    props.connectionSecret.grantRead(principal);
-    this.encryptionKey.grantEncryptDecrypt(principal);
-    principal.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({
-      actions: ['s3:PutObject', 's3:AbortMultipartUpload'],
-      resources: [dest.destinationBucket.arnForObjects(`${prefix}*`)],
-    }));
+    new iam.ManagedPolicy(this, 'SchedulerPolicy', {
+      description: `cdk-backup-dr: EventBridge Scheduler starts the dump (${this.node.path})`,
+      roles: [schedulerRole],
+      statements: schedulerStatements,
+    });
 
     new scheduler.CfnSchedule(this, 'Schedule', {
       description: `Dump ${props.engine.family} databases every ${this.scheduleInterval.toHumanString()} (RPO ${props.objectives.rpo.toHumanString()})`,
@@ -417,7 +481,8 @@ function freshnessAlarm(scope: Construct, id: string, dimensionsMap: Record<stri
 /** VIEW and RESTORE read dumps and manifests under the prefix; ADMIN may also start an on-demand dump. */
 function grantDumpAccess(access: TeamAccess, environment: DeploymentEnvironment, dest: DumpDestination, key: kms.IKey, fn?: lambda.IFunction) {
   const level = access.levelFor(environment);
-  dest.destinationBucket.grantRead(access.grantee, `${dest.prefix}*`);
+  NagAcknowledgements.acknowledgeGrant(access.grantee, dest.destinationBucket.grantRead(access.grantee, `${dest.prefix}*`),
+    'cdk-backup-dr TeamAccess: read the dumps and manifests under the dump prefix, whose keys are created at run time');
   key.grantDecrypt(access.grantee);
   if (level === AccessLevel.ADMIN && fn) fn.grantInvoke(access.grantee);
 }

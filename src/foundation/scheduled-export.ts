@@ -264,7 +264,7 @@ export class ScheduledExport extends Construct {
         current.statements.set(key, created);
         current.policy.addStatements(created);
       }
-      if (wildcardReason) acknowledgeWildcards(current.policy, [], [arn], wildcardReason);
+      if (wildcardReason) NagAcknowledgements.acknowledgeWildcards(current.policy, [], [arn], wildcardReason);
       current.resources++;
     }
   }
@@ -292,41 +292,4 @@ export class ScheduledExport extends Construct {
       },
     });
   }
-}
-
-
-/**
- * Acknowledge the cdk-nag `AwsSolutions-IAM5` findings (wildcard actions or resources) of statements on
- * `scope`, one finding at a time as cdk-nag 3 requires, each with the reason the wildcard is needed.
- * Finding ids are computed like cdk-nag does (`<LogicalId.Attr>` for GetAtt, `<LogicalId>` for Ref).
- */
-export function acknowledgeWildcards(scope: IConstruct, actions: string[], resources: string[], reason: string): void {
-  const stack = Stack.of(scope);
-  const ids = new Set<string>();
-  for (const action of actions) {
-    if (action.includes('*')) ids.add(`AwsSolutions-IAM5[Action::${action}]`);
-  }
-  for (const resource of resources) {
-    const flat = flattenReference(stack.resolve(resource));
-    if (flat.includes('*')) ids.add(`AwsSolutions-IAM5[Resource::${flat}]`);
-  }
-  for (const id of ids) NagAcknowledgements.acknowledge(scope, id, reason);
-}
-
-function flattenReference(node: unknown): string {
-  if (node === undefined) return '';
-  if (typeof node === 'string') return node.replace(/\$\{/g, '<').replace(/\}/g, '>');
-  const o = node as Record<string, unknown>;
-  if (o['Fn::Join']) {
-    const [delimiter, items] = o['Fn::Join'] as [string, unknown[]];
-    return items.map(flattenReference).join(delimiter);
-  }
-  if (o['Fn::Sub']) return flattenReference(o['Fn::Sub']);
-  if (o['Fn::GetAtt']) {
-    const [resource, attribute] = o['Fn::GetAtt'] as [unknown, unknown];
-    return `<${flattenReference(resource)}.${flattenReference(attribute)}>`;
-  }
-  if (o['Fn::ImportValue']) return flattenReference(o['Fn::ImportValue']);
-  if (o.Ref) return `<${flattenReference(o.Ref)}>`;
-  return JSON.stringify(node);
 }

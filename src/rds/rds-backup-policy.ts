@@ -16,7 +16,7 @@ import { BackupDrConfigError, checkRange, concreteDays, inScope } from '../core/
 import { ProtectedResourceType } from '../foundation/plan-registry';
 import { BackupDrProps, protectWithBackup } from '../foundation/protection';
 import { IRecoveryVault, RecoveryVault } from '../foundation/recovery-vault';
-import { acknowledgeWildcards, DEFAULT_EXPORT_SCHEDULE, ScheduledExport } from '../foundation/scheduled-export';
+import { DEFAULT_EXPORT_SCHEDULE, ScheduledExport } from '../foundation/scheduled-export';
 import { NagAcknowledgements } from '../nag/nag-acknowledgements';
 
 /** RDS automated backups (and AWS Backup continuous backup) keep 1 to 35 days. */
@@ -264,7 +264,9 @@ export class RdsBackupPolicy extends Construct {
     for (const access of props.access) {
       const level = inScope(this, () => access.levelFor(props.environment));
       const grant = (actions: string[], resourceArns: string[]) => {
-        if (resourceArns.length > 0) iam.Grant.addToPrincipal({ grantee: access.grantee, actions, resourceArns });
+        if (resourceArns.length === 0) return;
+        NagAcknowledgements.acknowledgeGrant(access.grantee, iam.Grant.addToPrincipal({ grantee: access.grantee, actions, resourceArns }),
+          'cdk-backup-dr TeamAccess: restores create a new database named <source>-restore-*, and may use any subnet, option or parameter group');
       };
       grant(['rds:DescribeDBInstances'], instances.map((d) => d.arn));
       grant(['rds:DescribeDBClusters'], clusters.map((d) => d.arn));
@@ -327,7 +329,7 @@ export class RdsBackupPolicy extends Construct {
       roles: [exportRole],
       statements: exportStatements,
     });
-    acknowledgeWildcards(exportPolicy, objectActions, [objects],
+    NagAcknowledgements.acknowledgeWildcards(exportPolicy, objectActions, [objects],
       'RDS snapshot export writes, reads back and cleans up Parquet objects with generated names; these are the object actions RDS ' +
       'documents for the export role, on the export prefix of the bucket only');
 
@@ -341,7 +343,7 @@ export class RdsBackupPolicy extends Construct {
       new iam.PolicyStatement({ actions: ['iam:PassRole'], resources: [exportRole.roleArn] }),
       new iam.PolicyStatement({ actions: ['kms:CreateGrant', 'kms:DescribeKey'], resources: [key.keyArn] }),
     );
-    acknowledgeWildcards(exporter.basePolicy, [], ['*'],
+    NagAcknowledgements.acknowledgeWildcards(exporter.basePolicy, [], ['*'],
       'rds:DescribeExportTasks has no resource-level permissions (IAM only accepts "*"); it is read-only and lets a retried run check this month\'s export task');
     databases.forEach((db, i) => {
       const snapshots = db.kind === 'instance'
@@ -370,7 +372,9 @@ export class RdsBackupPolicy extends Construct {
     // Teams that restore may read the exported samples.
     for (const access of props.access ?? []) {
       if (access.levelFor(props.environment) === AccessLevel.VIEW) continue;
-      iam.Grant.addToPrincipal({ grantee: access.grantee, actions: ['s3:GetObject'], resourceArns: [objects] });
+      NagAcknowledgements.acknowledgeGrant(access.grantee,
+        iam.Grant.addToPrincipal({ grantee: access.grantee, actions: ['s3:GetObject'], resourceArns: [objects] }),
+        'cdk-backup-dr TeamAccess: read the snapshot exports under the export prefix, whose keys RDS creates at run time');
       iam.Grant.addToPrincipal({ grantee: access.grantee, actions: ['kms:Decrypt', 'kms:DescribeKey'], resourceArns: [key.keyArn] });
     }
     return { function: exporter.function, key, role: exportRole };

@@ -21,7 +21,7 @@ import { BackupDrConfigError, inScope } from '../core/validation';
 import { ProtectedResourceType } from '../foundation/plan-registry';
 import { protectWithBackup } from '../foundation/protection';
 import { IRecoveryVault } from '../foundation/recovery-vault';
-import { NagAcknowledgements } from '../nag/nag-acknowledgements';
+import { NagAcknowledgements, nagValue } from '../nag/nag-acknowledgements';
 
 /** A lifecycle transition to another storage class. */
 export interface ArchiveTransition {
@@ -360,7 +360,12 @@ export class S3ArchiveLifecycle extends Construct {
     const at = (l: AccessLevel) => LEVELS.indexOf(level) >= LEVELS.indexOf(l);
     const bucketArn = this.bucket.bucketArn;
     const objects = this.bucket.arnForObjects(`${this.keyPrefix}*`);
-    const add = (actions: string[], resourceArns: string[]) => iam.Grant.addToPrincipal({ grantee: access.grantee, actions, resourceArns });
+    const add = (actions: string[], resourceArns: string[]) => {
+      const g = iam.Grant.addToPrincipal({ grantee: access.grantee, actions, resourceArns });
+      NagAcknowledgements.acknowledgeGrant(access.grantee, g,
+        `cdk-backup-dr TeamAccess (${level}) on archive ${this.node.path}: objects under the archive prefix, whose keys are created at run time`);
+      return g;
+    };
 
     let grant = add(VIEW_BUCKET_ACTIONS, [bucketArn]).combine(add(VIEW_OBJECT_ACTIONS, [objects]));
     const keyActions = ['kms:Decrypt'];
@@ -911,12 +916,12 @@ function acknowledgeDeploymentHandler(deployment: s3deploy.BucketDeployment, buc
   const policy = deployment.handlerRole.node.tryFindChild('DefaultPolicy') as iam.Policy | undefined;
   if (!policy) return;
   const stack = Stack.of(fn);
-  const ours = [bucket.bucketArn, ...(key ? [key.keyArn] : [])].map((arn) => flattenCfnReference(stack.resolve(arn)));
+  const ours = [bucket.bucketArn, ...(key ? [key.keyArn] : [])].map((arn) => nagValue(stack.resolve(arn)));
   const doc = stack.resolve(policy.document.toJSON()) as { Statement?: Array<{ Effect: string; Action: unknown; Resource: unknown }> };
   for (const st of doc.Statement ?? []) {
     if (st.Effect !== 'Allow') continue;
     const actions = ([] as unknown[]).concat(st.Action).map(String);
-    const resources = ([] as unknown[]).concat(st.Resource).map(flattenCfnReference);
+    const resources = ([] as unknown[]).concat(st.Resource).map(nagValue);
     const readOnlySource = actions.every((a) => /^s3:(Get|List)/.test(a));
     if (!readOnlySource && !resources.some((r) => ours.some((o) => r.startsWith(o)))) continue;
     const reason = readOnlySource
@@ -926,17 +931,4 @@ function acknowledgeDeploymentHandler(deployment: s3deploy.BucketDeployment, buc
     for (const a of actions.filter((x) => x.includes('*'))) ack(`AwsSolutions-IAM5[Action::${a}]`, reason);
     for (const r of resources.filter((x) => x.includes('*'))) ack(`AwsSolutions-IAM5[Resource::${r}]`, reason);
   }
-}
-
-/** The flattened form cdk-nag uses in finding ids ("<Logical.Arn>/*", "arn:<AWS::Partition>:..."). */
-function flattenCfnReference(node: unknown): string {
-  if (node === undefined) return '';
-  if (typeof node === 'string') return node.replace(/\$\{/g, '<').replace(/\}/g, '>');
-  const o = node as Record<string, any>;
-  if (o['Fn::Join']) return (o['Fn::Join'][1] as unknown[]).map(flattenCfnReference).join(o['Fn::Join'][0]);
-  if (o['Fn::Sub']) return flattenCfnReference(o['Fn::Sub']);
-  if (o['Fn::GetAtt']) return `<${flattenCfnReference(o['Fn::GetAtt'][0])}.${flattenCfnReference(o['Fn::GetAtt'][1])}>`;
-  if (o['Fn::ImportValue']) return flattenCfnReference(o['Fn::ImportValue']);
-  if (o.Ref) return `<${flattenCfnReference(o.Ref)}>`;
-  return JSON.stringify(node);
 }
