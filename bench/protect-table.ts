@@ -1,14 +1,8 @@
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
-import { BackupPlanRegistry, BackupPolicyDerivation, ContinuousBackupSupport, ProtectedResourceType, RecoveryObjectives, RecoveryVault } from '../src';
+import { DynamoPitrBackup, RecoveryObjectives, RecoveryVault } from '../src';
 
-/** Protects one table the way a construct does: derive, then join the stack's plan registry. */
-export function protectTable(table: dynamodb.ITable, vault: RecoveryVault, objectives: RecoveryObjectives): Construct {
-  BackupPlanRegistry.of(table).protect({
-    vault,
-    policy: BackupPolicyDerivation.derive({ objectives, environment: vault.environment, continuousBackup: ContinuousBackupSupport.NATIVE }),
-    resourceArns: [table.tableArn],
-    resourceType: ProtectedResourceType.DYNAMODB,
-  });
-  return table;
+/** Protects one table with its own DynamoPitrBackup (the worst case for deduplication: one construct per table). */
+export function protectTable(table: dynamodb.TableV2, vault: RecoveryVault, objectives: RecoveryObjectives): Construct {
+  return new DynamoPitrBackup(table, 'Backup', { tables: [table], objectives, environment: vault.environment, vault });
 }
