@@ -109,10 +109,19 @@ new JsonFile(project, 'cdk.json', {
   },
 });
 
-// Lint: handlers are bundled (devDependencies are fine there) and outside jsii's tsconfig;
+// Lint: handlers are bundled (devDependencies are fine there) and outside jsii's tsconfig; they,
 // examples/ and bench/ get their own tsconfig so the type-aware rules can see them.
+for (const dir of ['src/dynamodb/handler', 'src/foundation/handler', 'src/external-db/handler']) {
+  new JsonFile(project, `${dir}/tsconfig.json`, {
+    obj: {
+      extends: '../../../tsconfig.json',
+      compilerOptions: { rootDir: '.', noEmit: true },
+      include: ['*.ts'],
+      exclude: [],
+    },
+  });
+}
 project.eslint?.allowDevDeps('src/**/handler/**');
-project.tryFindObjectFile('.eslintrc.json')?.addOverride('parserOptions.projectService.allowDefaultProject', ['.projenrc.ts', 'src/*/handler/*.ts']);
 for (const dir of ['examples', 'bench']) {
   new JsonFile(project, `${dir}/tsconfig.json`, {
     obj: {

@@ -225,7 +225,9 @@ export class ExternalDbBackupLambda extends Construct {
         resources: [secret.secretFullArn ?? `${secret.secretArn}-??????`],
       }),
       new iam.PolicyStatement({ actions: ['kms:Encrypt', 'kms:Decrypt', 'kms:GenerateDataKey'], resources: [this.encryptionKey.keyArn] }),
-      new iam.PolicyStatement({ actions: ['s3:PutObject', 's3:AbortMultipartUpload'], resources: [objects] }),
+      // Put/abort the multipart upload; read back its size; list multipart uploads to prove none is left after a failure.
+      new iam.PolicyStatement({ actions: ['s3:PutObject', 's3:AbortMultipartUpload', 's3:GetObject'], resources: [objects] }),
+      new iam.PolicyStatement({ actions: ['s3:ListBucketMultipartUploads'], resources: [dest.destinationBucket.bucketArn] }),
       new iam.PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn] }),
     ];
     if (secret.encryptionKey) {
@@ -431,6 +433,18 @@ export class ExternalDbBackupLambda extends Construct {
     if (max && !max.isUnresolved() && max.toBytes() > MAX_OBJECT.toBytes()) {
       throw new BackupDrConfigError(
         `maxDatabaseSize is ${max.toGibibytes()} GiB, above the ${MAX_OBJECT.toGibibytes()} GiB an S3 object can hold (10,000 parts of 5 GiB); split the database into several dumps (databases)`,
+      );
+    }
+    const compute = props.compute ?? DumpCompute.lambda();
+    const maxBytes = (props.maxDatabaseSize ?? Size.gibibytes(100)).toBytes();
+    // The handler buffers about 4 multipart parts (queue + 2) besides ~512 MiB for Node.js, the dump tool and zstd.
+    const partMiB = Math.max(5, Math.ceil(maxBytes / 10_000 / 1024 ** 2));
+    const neededMiB = 4 * partMiB + 512;
+    if (compute.memoryMiB < neededMiB) {
+      throw new BackupDrConfigError(
+        `compute: ${compute.memoryMiB} MiB of memory is too little for maxDatabaseSize ${(maxBytes / 1024 ** 3).toFixed(0)} GiB ` +
+        `(${partMiB} MiB multipart parts need about ${neededMiB} MiB); give the ${compute.kind === 'LAMBDA' ? 'function' : 'task'} more memory ` +
+        '(DumpCompute.lambda({ memorySize }) up to 10240, or DumpCompute.fargate({ memoryLimitMiB }))',
       );
     }
     const databases = props.databases;

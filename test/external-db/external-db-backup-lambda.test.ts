@@ -123,6 +123,7 @@ describe('ExternalDbBackupLambda', () => {
     const actions = statements.flatMap((s: any) => [s.Action].flat());
     expect(actions).toEqual(expect.arrayContaining(['secretsmanager:GetSecretValue', 's3:PutObject', 's3:AbortMultipartUpload', 'kms:GenerateDataKey']));
     expect(actions).not.toContain('s3:DeleteObject');
+    expect(actions).toEqual(expect.arrayContaining(['s3:GetObject', 's3:ListBucketMultipartUploads']));
     expect(actions.filter((a: string) => a.includes('*'))).toEqual([]);
     const put = statements.find((s: any) => [s.Action].flat().includes('s3:PutObject'));
     expect(JSON.stringify(put.Resource)).toContain('/external-db/crm/*');
@@ -257,6 +258,8 @@ describe('ExternalDbBackupLambda', () => {
     ['a bad database name', () => ({ databases: ['crm; drop'] }), /databases is \[crm; drop\]/],
     ['TLS off for PRO', () => ({ tls: false }), /tls is false for a PRO database/],
     ['Fargate without a VPC', () => ({ compute: DumpCompute.fargate() }), /DumpCompute.fargate\(\) needs vpc/],
+    ['too little memory for the part size', () => ({ maxDatabaseSize: Size.tebibytes(20) }),
+      /compute: 2048 MiB of memory is too little for maxDatabaseSize 20480 GiB \(2098 MiB multipart parts need about 8904 MiB\)/],
   ])('rejects %s', (_name, overrides, message) => {
     expect(() => setup(overrides())).toThrow(message);
   });

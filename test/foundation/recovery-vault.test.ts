@@ -87,7 +87,8 @@ describe('RecoveryVault', () => {
           Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
           // AWS Backup, EventBridge and the CloudWatch alarms of the constructs using the vault publish there.
           Match.objectLike({
-            Effect: 'Allow', Action: 'sns:Publish',
+            Effect: 'Allow',
+            Action: 'sns:Publish',
             Principal: { Service: ['backup.amazonaws.com', 'cloudwatch.amazonaws.com', 'events.amazonaws.com'] },
           }),
         ]),
