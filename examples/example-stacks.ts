@@ -193,7 +193,7 @@ function exampleTable(scope: Construct, id: string): dynamodb.TableV2 {
 
 function exampleVpc(scope: Construct): ec2.Vpc {
   const vpc = new ec2.Vpc(scope, 'Vpc', {
-    maxAzs: 2,
+    maxAzs: 2, // zones of the placeholder account come from cdk.json's context: synth needs no AWS credentials
     natGateways: 0,
     subnetConfiguration: [{ name: 'data', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }],
   });
