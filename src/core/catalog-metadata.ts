@@ -33,7 +33,7 @@ export interface CatalogEntry {
 export class BackupCatalogMetadata {
   /** Record an entry on a construct. */
   public static record(scope: IConstruct, entry: CatalogEntry): void {
-    scope.node.addMetadata(CATALOG_METADATA_TYPE, entry);
+    scope.node.addMetadata(CATALOG_METADATA_TYPE, entry, { stackTrace: false });
   }
 
   /** All entries recorded under `root`, in construct-tree order. */
