@@ -133,10 +133,9 @@ export class ExternalDbBackupLambda extends Construct {
 
   constructor(scope: Construct, id: string, props: ExternalDbBackupLambdaProps) {
     super(scope, id);
-    const { rpoMinutes, databases } = inScope(this, () => this.validate(props));
+    const { rpoMinutes, databases, compute } = inScope(this, () => this.validate(props));
     /** Metric dimension naming this job, for the missed-backup alarm when the databases are not listed. */
     const jobName = Names.uniqueResourceName(this, { maxLength: 64 });
-    const compute = props.compute ?? DumpCompute.lambda();
     const dest = props.destination;
     const prefix = dest.prefix;
     this.scheduleInterval = Duration.minutes(rpoMinutes);
@@ -317,11 +316,9 @@ export class ExternalDbBackupLambda extends Construct {
         }
       }
     } else {
-      if (!props.vpc) {
-        throw new BackupDrConfigError(`[${this.node.path}] compute: DumpCompute.fargate() needs vpc (Fargate tasks run in a VPC); pass vpc or use DumpCompute.lambda()`);
-      }
+      const vpc = props.vpc!; // checked in validate()
       const o = compute.fargateOptions ?? {};
-      const cluster = o.cluster ?? new ecs.Cluster(this, 'Cluster', { vpc: props.vpc, containerInsightsV2: ecs.ContainerInsights.ENABLED });
+      const cluster = o.cluster ?? new ecs.Cluster(this, 'Cluster', { vpc, containerInsightsV2: ecs.ContainerInsights.ENABLED });
       const task = new ecs.FargateTaskDefinition(this, 'Task', { cpu: o.cpu ?? 1024, memoryLimitMiB: compute.memoryMiB, taskRole: jobRole });
       task.addContainer('dump', {
         image: ecs.ContainerImage.fromAsset(ASSET_DIR, image),
@@ -364,7 +361,7 @@ export class ExternalDbBackupLambda extends Construct {
           launchType: 'FARGATE',
           networkConfiguration: {
             awsvpcConfiguration: {
-              subnets: props.vpc.selectSubnets(props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }).subnetIds,
+              subnets: vpc.selectSubnets(props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }).subnetIds,
               securityGroups: securityGroups!.map((sg) => sg.securityGroupId),
               assignPublicIp: 'DISABLED',
             },
@@ -416,7 +413,7 @@ export class ExternalDbBackupLambda extends Construct {
     });
   }
 
-  private validate(props: ExternalDbBackupLambdaProps): { rpoMinutes: number; databases?: string[] } {
+  private validate(props: ExternalDbBackupLambdaProps): { rpoMinutes: number; databases?: string[]; compute: DumpCompute } {
     const rpo = concreteMinutes(props.objectives.rpo, 'objectives.rpo');
     if (rpo < MIN_RPO_MINUTES) {
       throw new BackupDrConfigError(
@@ -436,6 +433,9 @@ export class ExternalDbBackupLambda extends Construct {
       );
     }
     const compute = props.compute ?? DumpCompute.lambda();
+    if (compute.kind === 'FARGATE' && !props.vpc) {
+      throw new BackupDrConfigError('compute: DumpCompute.fargate() needs vpc (Fargate tasks run in a VPC); pass vpc or use DumpCompute.lambda()');
+    }
     const maxBytes = (props.maxDatabaseSize ?? Size.gibibytes(100)).toBytes();
     // The handler buffers about 4 multipart parts (queue + 2) besides ~512 MiB for Node.js, the dump tool and zstd.
     const partMiB = Math.max(5, Math.ceil(maxBytes / 10_000 / 1024 ** 2));
@@ -457,7 +457,7 @@ export class ExternalDbBackupLambda extends Construct {
       }
       Annotations.of(this).addWarningV2('cdk-backup-dr:external-db-tls', 'tls is false: the dump connects without TLS; only acceptable on a private, trusted network');
     }
-    return { rpoMinutes: Math.floor(rpo), databases };
+    return { rpoMinutes: Math.floor(rpo), databases, compute };
   }
 }
 
