@@ -3,6 +3,7 @@ import * as backup from 'aws-cdk-lib/aws-backup';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct, IConstruct } from 'constructs';
+import { IDrSecondarySite } from './dr-site';
 import { IRecoveryVault } from './recovery-vault';
 import { DerivedBackupPolicy } from '../core/schedule-derivation';
 import { BackupDrConfigError } from '../core/validation';
@@ -34,7 +35,16 @@ export interface PlanRequest {
   readonly resourceArns: string[];
   /** Resource type of the ARNs. */
   readonly resourceType: ProtectedResourceType;
+  /**
+   * DR site the plan's recovery points are copied to (one copy action per rule, into the site's vault,
+   * with the rule's lifecycle). Part of the plan's dedup key.
+   * @default - no copies
+   */
+  readonly drSite?: IDrSecondarySite;
 }
+
+/** Recovery point tag carrying the environment ('Pro' | 'QA' | 'Dev'), for environment-scoped IAM conditions. */
+export const ENVIRONMENT_RECOVERY_POINT_TAG = 'cdk-backup-dr:environment';
 
 /** A deduplicated plan and its selections. */
 export interface RegisteredPlan {
@@ -105,10 +115,13 @@ export class BackupPlanRegistry extends Construct {
     const role = this.role;
     if (request.resourceType === ProtectedResourceType.S3) this.addManagedPolicies(S3_POLICIES);
 
-    const key = `${Names.nodeUniqueId(request.vault.backupVault.node)}|${request.policy.key}`;
+    const drVault = request.drSite && this.drVault(request.drSite);
+    const key = `${Names.nodeUniqueId(request.vault.backupVault.node)}|${request.vault.environment}|${request.policy.key}|` +
+      (drVault ? request.drSite!.vaultArn : '-');
     let entry = this.plans.get(key);
     if (!entry) {
       const id = `Plan${this.plans.size + 1}`;
+      const recoveryPointTags = { [ENVIRONMENT_RECOVERY_POINT_TAG]: request.vault.environment };
       const plan: backup.BackupPlan = new backup.BackupPlan(this, id, {
         backupPlanName: Lazy.string({ produce: () => Names.uniqueResourceName(plan, { maxLength: 50, separator: '-' }) }),
         backupVault: request.vault.backupVault,
@@ -120,6 +133,14 @@ export class BackupPlanRegistry extends Construct {
           deleteAfter: r.deleteAfter,
           moveToColdStorageAfter: r.moveToColdStorageAfter,
           enableContinuousBackup: r.enableContinuousBackup || undefined,
+          recoveryPointTags,
+          // Copies keep the rule's lifecycle (retention overrides included; cold storage only where the rule
+          // has it, i.e. where the resource type supports it). Copies of continuous rules become snapshots.
+          copyActions: drVault && [{
+            destinationBackupVault: drVault,
+            deleteAfter: r.deleteAfter,
+            moveToColdStorageAfter: r.moveToColdStorageAfter,
+          }],
         })),
       });
       entry = { plan, selections: [], resourceCount: 0 };
@@ -152,6 +173,12 @@ export class BackupPlanRegistry extends Construct {
       entry.resourceCount++;
     }
     return { plan: entry.plan, resourceCount: entry.resourceCount };
+  }
+
+  /** The DR site's vault, imported once per site and stack (no resource is added). */
+  private drVault(site: IDrSecondarySite): backup.IBackupVault {
+    const id = `DrVault-${Names.nodeUniqueId(site.node)}`;
+    return (this.node.tryFindChild(id) as backup.IBackupVault | undefined) ?? backup.BackupVault.fromBackupVaultArn(this, id, site.vaultArn);
   }
 
   private addManagedPolicies(names: string[]) {

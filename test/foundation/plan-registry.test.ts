@@ -7,6 +7,7 @@ import {
   BackupCatalogMetadata, BackupContent, BackupPlanRegistry, BackupPolicyDerivation, DeploymentEnvironment,
   ProtectedResourceType, RecoveryTier, RecoveryVault, TeamAccess,
 } from '../../src';
+import { DrReplicaBucketOptions, IDrSecondarySite } from '../../src/foundation/dr-site';
 import { protectWithBackup } from '../../src/foundation/protection';
 import { TEST_ENV, synthTemplate, testApp, testStack } from '../support/app';
 
@@ -130,6 +131,119 @@ describe('BackupPlanRegistry', () => {
     }
     expect(vaultStack.dependencies).toEqual([]);
     expect(JSON.stringify(Template.fromStack(vaultStack).toJSON())).not.toContain('Fn::ImportValue');
+  });
+});
+
+/** A DR site seen through its interface only (what an imported site offers). */
+class FakeSite extends Construct implements IDrSecondarySite {
+  public readonly siteName = 'orders-dr';
+  public readonly region = 'eu-central-1';
+  public readonly account: string;
+  public readonly environment: DeploymentEnvironment;
+  public readonly vaultName = 'orders-dr-vault';
+  public readonly vaultArn: string;
+  public readonly encryptionKeyArn: string;
+  constructor(scope: Construct, id: string, environment = PRO, account = '111111111111') {
+    super(scope, id);
+    this.environment = environment;
+    this.account = account;
+    this.vaultArn = `arn:aws:backup:eu-central-1:${account}:backup-vault:orders-dr-vault`;
+    this.encryptionKeyArn = `arn:aws:kms:eu-central-1:${account}:alias/orders-dr`;
+  }
+  public replicaBucketName(archiveName: string) { return `orders-dr-${archiveName}`; }
+  public replicaBucket(o: DrReplicaBucketOptions) {
+    return { bucketName: this.replicaBucketName(o.archiveName), bucketArn: '', encryptionKeyArn: this.encryptionKeyArn };
+  }
+}
+
+describe('BackupPlanRegistry with a DR site', () => {
+  function protectTo(scope: Construct, vault: RecoveryVault, site: IDrSecondarySite | undefined, objectives = RecoveryTier.STANDARD, coldStorageSupported = false) {
+    return BackupPlanRegistry.of(scope).protect({
+      vault,
+      policy: BackupPolicyDerivation.derive({ objectives, environment: vault.environment, coldStorageSupported }),
+      resourceArns: arns(1, `arn:aws:dynamodb:eu-west-1:111111111111:table/${scope.node.id}-`),
+      resourceType: ProtectedResourceType.DYNAMODB,
+      drSite: site,
+    });
+  }
+
+  test('every rule copies into the DR vault with the rule\'s lifecycle, cold storage only where the rule has it', () => {
+    const stack = testStack();
+    const site = new FakeSite(stack, 'Site');
+    protectTo(stack, RecoveryVault.forStack(stack, PRO), site, RecoveryTier.STANDARD, true);
+    const copy = (lifecycle: object) => [{ DestinationBackupVaultArn: site.vaultArn, Lifecycle: lifecycle }];
+    synthTemplate(stack).hasResourceProperties('AWS::Backup::BackupPlan', {
+      BackupPlan: {
+        BackupPlanRule: [
+          Match.objectLike({ RuleName: 'RoutineEvery12h', CopyActions: copy({ DeleteAfterDays: 35 }) }),
+          Match.objectLike({ RuleName: 'MonthlySample', CopyActions: copy({ DeleteAfterDays: 365, MoveToColdStorageAfterDays: 30 }) }),
+          Match.objectLike({ RuleName: 'YearlySample', CopyActions: copy({ DeleteAfterDays: 2555, MoveToColdStorageAfterDays: 90 }) }),
+        ],
+      },
+    });
+  });
+
+  test('continuous rules copy too (the copy becomes a snapshot) and samples stay warm for types without cold storage', () => {
+    const stack = testStack();
+    const site = new FakeSite(stack, 'Site');
+    protectTo(stack, RecoveryVault.forStack(stack, PRO), site, RecoveryTier.CRITICAL, false);
+    const t = synthTemplate(stack);
+    const rules = (Object.values(t.findResources('AWS::Backup::BackupPlan'))[0] as any).Properties.BackupPlan.BackupPlanRule;
+    expect(rules.map((r: any) => [r.RuleName, r.CopyActions[0].Lifecycle])).toEqual([
+      ['Continuous', { DeleteAfterDays: 35 }],
+      ['MonthlySample', { DeleteAfterDays: 365 }],
+      ['YearlySample', { DeleteAfterDays: 2555 }],
+    ]);
+  });
+
+  test('retention overrides reach the DR copies', () => {
+    const stack = testStack();
+    const site = new FakeSite(stack, 'Site', DEV);
+    BackupPlanRegistry.of(stack).protect({
+      vault: RecoveryVault.forStack(stack, DEV),
+      policy: BackupPolicyDerivation.derive({ objectives: RecoveryTier.STANDARD, environment: DEV, retention: { routine: Duration.days(10) } }),
+      resourceArns: arns(1), resourceType: ProtectedResourceType.DYNAMODB, drSite: site,
+    });
+    synthTemplate(stack).hasResourceProperties('AWS::Backup::BackupPlan', {
+      BackupPlan: { BackupPlanRule: [Match.objectLike({ CopyActions: [{ DestinationBackupVaultArn: site.vaultArn, Lifecycle: { DeleteAfterDays: 10 } }] })] },
+    });
+  });
+
+  test('every rule carries the environment recovery point tag, with or without a DR site', () => {
+    const stack = testStack();
+    protectTo(new Construct(stack, 'A'), RecoveryVault.forStack(stack, PRO), undefined);
+    protectTo(new Construct(stack, 'B'), RecoveryVault.forStack(stack, DEV), new FakeSite(stack, 'Site', DEV));
+    const t = synthTemplate(stack);
+    const tags = Object.values(t.findResources('AWS::Backup::BackupPlan'))
+      .flatMap((p: any) => p.Properties.BackupPlan.BackupPlanRule.map((r: any) => r.RecoveryPointTags));
+    expect(tags).toEqual([
+      { 'cdk-backup-dr:environment': 'Pro' }, { 'cdk-backup-dr:environment': 'Pro' }, { 'cdk-backup-dr:environment': 'Pro' },
+      { 'cdk-backup-dr:environment': 'Dev' },
+    ]);
+  });
+
+  test('the DR target is part of the dedup key; many resources to one site add no resources per resource', () => {
+    const stack = testStack();
+    const vault = RecoveryVault.forStack(stack, PRO);
+    const site = new FakeSite(stack, 'Site');
+    const other = new FakeSite(stack, 'Other', PRO, '222222222222');
+    const plans = Array.from({ length: 50 }, (_, i) => protectTo(new Construct(stack, `T${i}`), vault, site).plan);
+    expect(new Set(plans).size).toBe(1);
+    const local = protectTo(new Construct(stack, 'Local'), vault, undefined).plan;
+    const elsewhere = protectTo(new Construct(stack, 'Elsewhere'), vault, other).plan;
+    expect(new Set([plans[0], local, elsewhere]).size).toBe(3);
+    const t = synthTemplate(stack);
+    t.resourceCountIs('AWS::Backup::BackupPlan', 3);
+    t.resourceCountIs('AWS::Backup::BackupSelection', 3);
+    t.resourceCountIs('AWS::IAM::Role', 1);
+    expect(Object.keys(t.toJSON().Resources).length).toBeLessThan(20);
+  });
+
+  test('plans without a DR site have no copy actions', () => {
+    const stack = testStack();
+    protectTo(stack, RecoveryVault.forStack(stack, PRO), undefined);
+    const rules = (Object.values(synthTemplate(stack).findResources('AWS::Backup::BackupPlan'))[0] as any).Properties.BackupPlan.BackupPlanRule;
+    expect(rules.every((r: any) => r.CopyActions === undefined)).toBe(true);
   });
 });
 
