@@ -1,0 +1,12 @@
+export { default as BackupPlanMeetsRpo } from './backup/BackupPlanMeetsRpo';
+export { default as BackupPlanMinimumRetention } from './backup/BackupPlanMinimumRetention';
+export { default as BackupPlanProCopiesToDrSite } from './backup/BackupPlanProCopiesToDrSite';
+export { default as BackupVaultDeniesRecoveryPointDeletion } from './backup/BackupVaultDeniesRecoveryPointDeletion';
+export { default as BackupVaultProLocked } from './backup/BackupVaultProLocked';
+export { default as DynamoDBPointInTimeRecovery } from './dynamodb/DynamoDBPointInTimeRecovery';
+export { default as DynamoDBTableBackedUp } from './dynamodb/DynamoDBTableBackedUp';
+export { default as EFSFileSystemBackedUp } from './efs/EFSFileSystemBackedUp';
+export { default as RDSBackupRetentionEnabled } from './rds/RDSBackupRetentionEnabled';
+export { default as RDSClusterBackedUp } from './rds/RDSClusterBackedUp';
+export { default as RDSInstanceBackedUp } from './rds/RDSInstanceBackedUp';
+export { default as S3BucketBackedUp } from './s3/S3BucketBackedUp';

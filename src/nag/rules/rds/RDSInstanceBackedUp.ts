@@ -1,0 +1,14 @@
+import { parse } from 'path';
+import { CfnResource } from 'aws-cdk-lib';
+import { NagRuleCompliance } from 'cdk-nag';
+import { coverageCompliance } from '../coverage';
+
+/**
+ * RDS DB instances (not Aurora members or read replicas) are covered by an AWS Backup selection of the app or by a cdk-backup-dr construct.
+ * @param node the CfnResource to check
+ */
+export default Object.defineProperty(
+  (node: CfnResource): NagRuleCompliance => coverageCompliance(node, ['AWS::RDS::DBInstance']),
+  'name',
+  { value: parse(__filename).name },
+);
