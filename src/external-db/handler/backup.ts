@@ -71,24 +71,42 @@ export interface BackupMetrics {
   readonly bytes: number;
   readonly durationSeconds: number;
   readonly success: boolean;
+  /** Why the backup failed; adds the BackupFailures metric with a FailureKind dimension. */
+  readonly failureKind?: FailureKind;
+  /** Share of the invocation's time budget (the Lambda timeout) the backup used, when there is one. */
+  readonly timeoutUsedPercent?: number;
   readonly timestamp?: number;
 }
 
-export const METRIC_NAMES = ['BackupBytes', 'BackupDurationSeconds', 'BackupSuccess'] as const;
+export const METRIC_NAMES = ['BackupBytes', 'BackupDurationSeconds', 'BackupSuccess', 'BackupTimeoutUsedPercent', 'BackupFailures'] as const;
+
+/** Share of the time budget at which the handler warns (and the construct's alarm fires): 80%. */
+export const DEADLINE_WARNING_RATIO = 0.8;
 
 export function emfRecord(m: BackupMetrics): Record<string, unknown> {
+  const dimensions = m.backupJob ? [['Database', 'Environment'], ['BackupJob', 'Environment']] : [['Database', 'Environment']];
+  const directives: Array<Record<string, unknown>> = [{
+    Namespace: m.namespace,
+    Dimensions: dimensions,
+    Metrics: [
+      { Name: 'BackupBytes', Unit: 'Bytes' },
+      { Name: 'BackupDurationSeconds', Unit: 'Seconds' },
+      { Name: 'BackupSuccess', Unit: 'Count' },
+      ...(m.timeoutUsedPercent !== undefined ? [{ Name: 'BackupTimeoutUsedPercent', Unit: 'Percent' }] : []),
+    ],
+  }];
+  if (!m.success && m.failureKind) {
+    // Why it failed, as a metric of its own (one dimension value per kind, so the alarm's graph says why).
+    directives.push({
+      Namespace: m.namespace,
+      Dimensions: [['Environment', 'FailureKind'], ...(m.backupJob ? [['BackupJob', 'Environment', 'FailureKind']] : [])],
+      Metrics: [{ Name: 'BackupFailures', Unit: 'Count' }],
+    });
+  }
   return {
     _aws: {
       Timestamp: m.timestamp ?? Date.now(),
-      CloudWatchMetrics: [{
-        Namespace: m.namespace,
-        Dimensions: m.backupJob ? [['Database', 'Environment'], ['BackupJob', 'Environment']] : [['Database', 'Environment']],
-        Metrics: [
-          { Name: 'BackupBytes', Unit: 'Bytes' },
-          { Name: 'BackupDurationSeconds', Unit: 'Seconds' },
-          { Name: 'BackupSuccess', Unit: 'Count' },
-        ],
-      }],
+      CloudWatchMetrics: directives,
     },
     Database: m.database,
     Environment: m.environment,
@@ -97,6 +115,8 @@ export function emfRecord(m: BackupMetrics): Record<string, unknown> {
     BackupBytes: m.bytes,
     BackupDurationSeconds: Math.round(m.durationSeconds * 1000) / 1000,
     BackupSuccess: m.success ? 1 : 0,
+    ...(m.timeoutUsedPercent !== undefined ? { BackupTimeoutUsedPercent: Math.round(m.timeoutUsedPercent * 10) / 10 } : {}),
+    ...(!m.success && m.failureKind ? { FailureKind: m.failureKind, BackupFailures: 1 } : {}),
   };
 }
 
@@ -154,6 +174,8 @@ export interface BackupDeps {
   readonly baseEnv?: NodeJS.ProcessEnv;
   /** Wait this long after a failure for the upload to wind down before cleaning up ourselves. @default 10 s */
   readonly failureGraceMs?: number;
+  /** Parts the size limit is computed from (limit = part size x maxParts); tests lower it. @default 10,000 (S3's limit) */
+  readonly maxParts?: number;
 }
 
 const PRODUCER = 'cdk-backup-dr/external-db-dump';
@@ -187,7 +209,9 @@ class DumpMeter extends Transform {
   public sha256?: string;
   private readonly hash = createHash('sha256');
 
-  constructor(private readonly maxBytes: number, private readonly waitForTools: () => Promise<Error | undefined>) {
+  constructor(
+    private readonly maxBytes: number, private readonly maxParts: number, private readonly waitForTools: () => Promise<Error | undefined>,
+  ) {
     super({ highWaterMark: MiB });
   }
 
@@ -195,7 +219,7 @@ class DumpMeter extends Transform {
     this.bytes += chunk.length;
     if (this.bytes > this.maxBytes) {
       cb(new BackupError('size',
-        `The dump exceeds ${this.maxBytes} bytes (${S3_MAX_PARTS} parts of the part size computed from MAX_DATABASE_SIZE_BYTES): ` +
+        `The dump exceeds ${this.maxBytes} bytes (${this.maxParts} parts of the part size computed from MAX_DATABASE_SIZE_BYTES): ` +
         'raise MAX_DATABASE_SIZE_BYTES', this.bytes));
       return;
     }
@@ -258,6 +282,7 @@ interface RunContext {
   readonly partSize: number;
   readonly queueSize: number;
   readonly failureGraceMs: number;
+  readonly maxParts: number;
 }
 
 interface StreamResult {
@@ -270,8 +295,8 @@ interface StreamResult {
 function deadlineMessage(ctx: RunContext, database: string, startedAt: number, bytes: number): string {
   return `Deadline reached: stopped the backup of database "${database}" after ${((ctx.now() - startedAt) / 1000).toFixed(1)} s, ` +
     `${ctx.config.safetyMarginMs} ms (SAFETY_MARGIN_MS) before the Lambda timeout, with ${fmtMiB(bytes)} streamed; ` +
-    'the multipart upload was aborted and no backup was written. Run the job on Fargate (no time limit: `node index.js --once`) ' +
-    'or raise the function timeout.';
+    'the multipart upload was aborted and no backup was written. Run the job on Fargate compute (compute: DumpCompute.fargate(), ' +
+    'no time limit, same image: `node index.js --once`) or raise the function timeout.';
 }
 
 /** Streams one dump into S3. Throws BackupError; on failure nothing is left in the bucket. */
@@ -294,7 +319,7 @@ async function streamDump(
     const bad = tools.find((t) => t.exitInfo && !succeeded(t.exitInfo));
     return bad ? new BackupError('dump', bad.describeFailure(redactor, `while dumping database "${database}" ${where}`).message) : undefined;
   };
-  const meter = new DumpMeter(ctx.partSize * S3_MAX_PARTS, async () => {
+  const meter = new DumpMeter(ctx.partSize * ctx.maxParts, ctx.maxParts, async () => {
     await Promise.all(tools.map((t) => t.closed));
     return firstToolFailure();
   });
@@ -527,7 +552,8 @@ export async function runBackup(config: BackupConfig, deps: BackupDeps = {}): Pr
   const redactor = new Redactor();
   const logger = new Logger(sink, redactor);
   const runStarted = now();
-  const emit = (database: string, bytes: number, durationSeconds: number, success: boolean) => logger.raw(emfLine({
+  const budget = config.timeBudgetMs !== undefined && config.timeBudgetMs > 0 ? config.timeBudgetMs : undefined;
+  const emit = (database: string, bytes: number, durationSeconds: number, success: boolean, failureKind?: FailureKind) => logger.raw(emfLine({
     namespace: config.metricsNamespace,
     database,
     environment: config.environment,
@@ -536,10 +562,12 @@ export async function runBackup(config: BackupConfig, deps: BackupDeps = {}): Pr
     bytes,
     durationSeconds,
     success,
+    failureKind: success ? undefined : failureKind,
+    timeoutUsedPercent: budget === undefined ? undefined : (100 * (now() - runStarted)) / budget,
   }));
   const failAll = (databases: readonly string[], err: BackupError): never => {
     const results = databases.map((database) => {
-      emit(database, 0, (now() - runStarted) / 1000, false);
+      emit(database, 0, (now() - runStarted) / 1000, false, err.kind);
       return { database, success: false, bytes: 0, durationSeconds: 0, error: err.message, failureKind: err.kind };
     });
     logger.error('backup failed', { error: err.message, kind: err.kind });
@@ -579,6 +607,7 @@ export async function runBackup(config: BackupConfig, deps: BackupDeps = {}): Pr
     partSize,
     queueSize: config.queueSize ?? DEFAULT_QUEUE_SIZE,
     failureGraceMs: deps.failureGraceMs ?? Math.min(10_000, Math.max(1_000, Math.floor(config.safetyMarginMs / 4))),
+    maxParts: deps.maxParts ?? S3_MAX_PARTS,
   };
   const results: DatabaseBackupResult[] = [];
   let deadlineHit = false;
@@ -587,7 +616,7 @@ export async function runBackup(config: BackupConfig, deps: BackupDeps = {}): Pr
     if (deadlineHit) {
       const msg = `Skipped: the deadline was reached before database "${database}" was started`;
       results.push({ database, success: false, bytes: 0, durationSeconds: 0, error: msg, failureKind: 'deadline' });
-      emit(database, 0, 0, false);
+      emit(database, 0, 0, false, 'deadline');
       continue;
     }
     try {
@@ -602,9 +631,18 @@ export async function runBackup(config: BackupConfig, deps: BackupDeps = {}): Pr
       const message = redactor.redact(`Backup of database "${database}" (${config.engine} ${secret.host}:${secret.port}) failed [${e.kind}]: ${e.message}`);
       logger.error('backup failed', { database, kind: e.kind, error: message, bytesStreamed: e.bytesStreamed, durationSeconds });
       results.push({ database, success: false, bytes: e.bytesStreamed, durationSeconds, error: message, failureKind: e.kind });
-      emit(database, e.bytesStreamed, durationSeconds, false);
+      emit(database, e.bytesStreamed, durationSeconds, false, e.kind);
       if (e.kind === 'deadline') deadlineHit = true;
     }
+  }
+  if (budget !== undefined && now() - runStarted >= DEADLINE_WARNING_RATIO * budget) {
+    logger.warn('backup is nearing the Lambda timeout', {
+      usedPercent: Math.round((1000 * (now() - runStarted)) / budget) / 10,
+      elapsedSeconds: (now() - runStarted) / 1000,
+      timeoutSeconds: budget / 1000,
+      fix: 'The dumps take more than 80% of the Lambda timeout and will soon fail every run: switch the job to ' +
+        'Fargate compute (compute: DumpCompute.fargate(), no time limit, same image), or split the databases over several jobs',
+    });
   }
   const failures = results.filter((r) => !r.success);
   if (failures.length > 0) {

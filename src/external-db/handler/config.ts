@@ -68,6 +68,11 @@ export interface BackupConfig {
   readonly safetyMarginMs: number;
   /** Epoch milliseconds after which the dump is stopped (already minus the safety margin); none on Fargate. */
   readonly deadlineAt?: number;
+  /**
+   * The invocation's whole time budget (the Lambda timeout as seen at the start of the run), for the
+   * BackupTimeoutUsedPercent metric and the warning at 80%; none on Fargate.
+   */
+  readonly timeBudgetMs?: number;
   /** Concurrent part uploads. @default 2 */
   readonly queueSize?: number;
   /** Test-only: S3-compatible endpoint. */

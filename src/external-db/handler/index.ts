@@ -40,7 +40,7 @@ export async function handler(event: BackupEvent | undefined, context?: Pick<Con
   const remaining = context?.getRemainingTimeInMillis?.();
   const deadlineAt = remaining !== undefined ? Date.now() + remaining - config.safetyMarginMs : undefined;
   const databases = Array.isArray(event?.databases) && event!.databases.length > 0 ? event!.databases : config.databases;
-  return summarize(await runBackup({ ...config, databases, deadlineAt }));
+  return summarize(await runBackup({ ...config, databases, deadlineAt, timeBudgetMs: remaining }));
 }
 
 /** The configuration; a configuration error still emits BackupSuccess=0 (alarms see it) before it is thrown. */

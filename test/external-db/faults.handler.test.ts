@@ -1,0 +1,362 @@
+/**
+ * Fault injection with real servers, one suite for every engine (support/engines.ts). Each fault must
+ * end with a clear error, a failure metric that says why (BackupSuccess 0, FailureKind), no manifest and
+ * nothing left in the bucket: no dump object, no multipart upload. A fault the SDK's retries absorb must
+ * end with a backup that restores row-exact.
+ */
+import { S3Client } from '@aws-sdk/client-s3';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { mockClient } from 'aws-sdk-client-mock';
+import { emfRecords, expectNothingLeft, expectRunError } from './support/assertions';
+import { EngineAdapter, engineAdapters } from './support/engines';
+import { FaultProxy } from './support/fault-proxy';
+import {
+  closedPort, deletePrefix, describeWithServices, ensureBucket, listKeys, listUploads, services, testS3Client, uniquePrefix, waitFor,
+} from './support/services';
+import { installShims, Shims } from './support/tool-shims';
+import type { DbSecret } from '../../src/external-db/handler/aws';
+import { BackupDeps, FailureKind, runBackup } from '../../src/external-db/handler/backup';
+import { BackupConfig } from '../../src/external-db/handler/config';
+import { handler } from '../../src/external-db/handler/index';
+import { runRestore } from '../../src/external-db/handler/restore';
+
+jest.setTimeout(120_000);
+
+const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:111111111111:secret:faults-AbCdEf';
+const WRONG_PASSWORD = 'Wr0ng-Pa55!word-xyz';
+
+describeWithServices('external-db handler faults', (svc) => {
+  describe.each(engineAdapters(svc).map((a) => [a.name, a] as [string, EngineAdapter]))('%s', (_name, db) => {
+    // The seeded tables (~14 MB uncompressed: three 5 MiB parts) for most faults; the same plus a ~30 MB
+    // table for the one fault that needs a dump still running behind a stalled upload.
+    const database = `bdr_fault_${db.engine}_${process.pid}`;
+    const big = `bdr_fault_big_${db.engine}_${process.pid}`;
+    const prefix = uniquePrefix(`faults-${db.engine}`);
+    const secretsManager = mockClient(SecretsManagerClient);
+    const restored: string[] = [];
+    let s3: S3Client;
+    let proxy: FaultProxy;
+    let proxied: S3Client;
+    let shims: Shims | undefined;
+    let expected: Record<string, string>;
+
+    const secret = (overrides: Record<string, unknown> = {}, dbname = database) => {
+      secretsManager.reset();
+      secretsManager.on(GetSecretValueCommand, { SecretId: SECRET_ARN }).resolves({ SecretString: JSON.stringify(db.secret(dbname, overrides)) });
+    };
+    const config = (name: string, overrides: Partial<BackupConfig> = {}): BackupConfig =>
+      db.config(SECRET_ARN, `${prefix}${name}/`, overrides);
+    const deps = (lines: string[], extra: Partial<BackupDeps> = {}): BackupDeps =>
+      ({ s3: proxied, secretsManager: new SecretsManagerClient({}), log: (l) => lines.push(l), ...extra });
+
+    /** The failure contract: error kind, metric with the kind, no manifest, no object, no upload. */
+    const expectCleanFailure = async (name: string, lines: string[], err: { results: Array<{ failureKind?: FailureKind }> }, kind: FailureKind) => {
+      expect(err.results[0].failureKind).toBe(kind);
+      await expectNothingLeft(s3, svc.s3.bucket, `${prefix}${name}/`);
+      const metrics = emfRecords(lines);
+      expect(metrics).toHaveLength(1);
+      expect(metrics[0]).toMatchObject({ BackupSuccess: 0, FailureKind: kind, BackupFailures: 1, Environment: 'QA' });
+      expect((metrics[0]._aws as { CloudWatchMetrics: Array<{ Dimensions: string[][] }> }).CloudWatchMetrics[1].Dimensions)
+        .toEqual([['Environment', 'FailureKind']]);
+    };
+
+    /** A recovered fault: one manifest and one object, which restore row-exact into a fresh database. */
+    const expectRestorable = async (name: string, lines: string[]) => {
+      const keys = await listKeys(s3, svc.s3.bucket, `${prefix}${name}/`);
+      expect(keys).toHaveLength(2);
+      expect(keys.filter((k) => db.extension('none').test(k))).toHaveLength(1);
+      expect(keys.filter((k) => k.endsWith('/manifest.json'))).toHaveLength(1);
+      expect(await listUploads(s3, svc.s3.bucket, `${prefix}${name}/`)).toEqual([]);
+      expect(emfRecords(lines)[0]).toMatchObject({ BackupSuccess: 1 });
+      const target = `bdr_fault_rt_${name.replace(/\W/g, '_')}_${process.pid}`;
+      restored.push(target);
+      await db.drop(target);
+      await runRestore({
+        bucket: svc.s3.bucket, manifestKey: keys.find((k) => k.endsWith('manifest.json'))!, createDatabase: true, target: db.target(target),
+      }, { s3, log: () => undefined });
+      const got = await db.fingerprint(target);
+      expect(got).toEqual(expected);
+    };
+
+    beforeAll(async () => {
+      s3 = testS3Client(svc.s3);
+      await ensureBucket(s3, svc.s3.bucket);
+      await db.recreate(database);
+      await db.seed(database);
+      expected = await db.fingerprint(database);
+      await db.recreate(big);
+      await db.seedBig(big);
+    });
+
+    beforeEach(async () => {
+      secret();
+      proxy = await FaultProxy.start(svc.s3.endpoint);
+      proxied = testS3Client(svc.s3, proxy.endpoint);
+    });
+
+    afterEach(async () => {
+      proxied.destroy();
+      await proxy.close();
+      shims?.remove();
+      shims = undefined;
+    });
+
+    afterAll(async () => {
+      for (const d of [database, big, ...restored]) await db.drop(d);
+      await deletePrefix(s3, svc.s3.bucket, prefix);
+      secretsManager.restore();
+      s3.destroy();
+    });
+
+    // ---- the dump tools -------------------------------------------------------------------------
+
+    test('the dump tool exits non-zero after its last byte: no manifest, even though the output looked whole', async () => {
+      // GIVEN a dump tool that writes its complete output, closes stdout, and only then fails
+      shims = installShims([{ tool: db.dumpTool, behaviour: 'fail-after-output', exitCode: 3 }]);
+      const lines: string[] = [];
+      // WHEN the backup runs
+      const err = await expectRunError(runBackup(config('dump-exit'), deps(lines, { baseEnv: shims.env })));
+      // THEN it fails with the tool's exit status and leaves nothing
+      expect(err.message).toMatch(new RegExp(`failed \\[dump\\]: ${db.dumpTool} exited with code 3 while dumping database "${database}".*injected failure after the last byte`));
+      await expectCleanFailure('dump-exit', lines, err, 'dump');
+    });
+
+    test('zstd exits non-zero after its last byte', async () => {
+      shims = installShims([{ tool: 'zstd', behaviour: 'fail-after-output', exitCode: 1 }]);
+      const lines: string[] = [];
+      const err = await expectRunError(runBackup(config('zstd-exit', { compression: 'zstd' }), deps(lines, { baseEnv: shims.env })));
+      expect(err.message).toMatch(/failed \[dump\]: zstd exited with code 1 while dumping database .*injected failure after the last byte/);
+      await expectCleanFailure('zstd-exit', lines, err, 'dump');
+    });
+
+    test('zstd fails mid-stream (the dump tool then fails on the broken pipe)', async () => {
+      shims = installShims([{ tool: 'zstd', behaviour: 'fail-midstream', afterBytes: 256 * 1024, exitCode: 1 }]);
+      const lines: string[] = [];
+      const err = await expectRunError(runBackup(config('zstd-mid', { compression: 'zstd' }), deps(lines, { baseEnv: shims.env })));
+      expect(err.message).toMatch(/failed \[dump\]: (zstd exited with code 1|\S+ (exited with code \d+|was killed by SIGPIPE))/);
+      await expectCleanFailure('zstd-mid', lines, err, 'dump');
+      await waitFor('the dump session to end', async () => ((await db.dumpSessions(database)) === 0 ? true : undefined), 10_000);
+    });
+
+    test('the database session is killed mid-dump', async () => {
+      // GIVEN an upload that stalls, so the dump is still reading the big table
+      secret({}, big);
+      proxy.setMode('hold');
+      const lines: string[] = [];
+      const run = runBackup(config('killed'), deps(lines));
+      run.catch(() => undefined);
+      const id = await waitFor('the dump reading the big table', () => db.dumpSessionReadingBig(big));
+      await waitFor('a held part upload', async () => (proxy.heldCount > 0 ? true : undefined));
+      // WHEN a second connection kills it
+      await db.killSession(id);
+      proxy.setMode('pass');
+      // THEN
+      const err = await expectRunError(run);
+      expect(err.message).toMatch(db.killedSessionError);
+      await expectCleanFailure('killed', lines, err, 'dump');
+    });
+
+    // ---- S3 ---------------------------------------------------------------------------------------
+
+    test('HTTP 500 on part uploads, absorbed by the retries: the backup restores row-exact', async () => {
+      proxy.addFault({ op: 'UploadPart', status: 500, code: 'InternalError', times: 2 });
+      const lines: string[] = [];
+      await runBackup(config('s3-500-recovered'), deps(lines));
+      expect(proxy.injected.UploadPart).toBe(2);
+      await expectRestorable('s3-500-recovered', lines);
+    });
+
+    test('throttling (503 SlowDown) absorbed by the retries: the backup restores row-exact', async () => {
+      proxy.addFault({ op: 'UploadPart', status: 503, code: 'SlowDown', times: 1 });
+      proxy.addFault({ op: 'CreateMultipartUpload', status: 503, code: 'SlowDown', times: 1 });
+      const lines: string[] = [];
+      await runBackup(config('s3-throttled-recovered'), deps(lines));
+      expect(proxy.injected).toMatchObject({ UploadPart: 1, CreateMultipartUpload: 1 });
+      await expectRestorable('s3-throttled-recovered', lines);
+    });
+
+    test('throttling that outlasts the retries fails the upload', async () => {
+      proxy.addFault({ op: 'UploadPart', status: 503, code: 'SlowDown' });
+      const lines: string[] = [];
+      const err = await expectRunError(runBackup(config('s3-throttled'), deps(lines)));
+      expect(err.message).toMatch(/failed \[upload\]: S3 UploadPart for s3:\/\/bdr-test\/.* failed after retries: SlowDown/);
+      await expectCleanFailure('s3-throttled', lines, err, 'upload');
+      await waitFor('the dump session to end', async () => ((await db.dumpSessions(database)) === 0 ? true : undefined), 10_000);
+    });
+
+    test('HTTP 500 on every part upload fails the upload', async () => {
+      proxy.addFault({ op: 'UploadPart', status: 500 });
+      const lines: string[] = [];
+      const err = await expectRunError(runBackup(config('s3-500'), deps(lines)));
+      expect(err.message).toMatch(/failed \[upload\]: S3 UploadPart .* failed after retries: InternalError/);
+      await expectCleanFailure('s3-500', lines, err, 'upload');
+    });
+
+    test('the connection drops mid-upload (after N bytes of UploadPart traffic)', async () => {
+      proxy.setMode('drop', 6 * 1024 * 1024);
+      const lines: string[] = [];
+      const err = await expectRunError(runBackup(config('s3-drop'), deps(lines)));
+      expect(proxy.uploadPartBytes).toBeGreaterThan(6 * 1024 * 1024);
+      expect(proxy.dropped).toBeGreaterThanOrEqual(2);
+      expect(err.message).toMatch(/failed \[upload\]: S3 UploadPart for s3:\/\/bdr-test\/.* failed after retries/);
+      await expectCleanFailure('s3-drop', lines, err, 'upload');
+      await waitFor('the dump session to end', async () => ((await db.dumpSessions(database)) === 0 ? true : undefined), 10_000);
+    });
+
+    test('CompleteMultipartUpload fails (every attempt): the upload is aborted', async () => {
+      proxy.addFault({ op: 'CompleteMultipartUpload', status: 500 });
+      const lines: string[] = [];
+      const err = await expectRunError(runBackup(config('complete-fails'), deps(lines)));
+      expect(err.message).toMatch(/failed \[upload\]: S3 CompleteMultipartUpload .* failed after retries: InternalError/);
+      await expectCleanFailure('complete-fails', lines, err, 'upload');
+    });
+
+    test('CompleteMultipartUpload took effect but its answer was an error: the completed object is removed', async () => {
+      // The SDK then retries the completion of an upload that no longer exists, and lib-storage's own
+      // abort finds nothing to abort: only the handler's clean-up sees and deletes the object.
+      proxy.addFault({ op: 'CompleteMultipartUpload', status: 500, afterForward: true });
+      const lines: string[] = [];
+      const err = await expectRunError(runBackup(config('complete-lost'), deps(lines)));
+      expect(err.message).toMatch(/failed \[upload\]: S3 CompleteMultipartUpload/);
+      await expectCleanFailure('complete-lost', lines, err, 'upload');
+    });
+
+    test('the abort itself fails at first: the handler\'s clean-up aborts the upload', async () => {
+      proxy.addFault({ op: 'UploadPart', status: 500 });
+      // lib-storage's abort (three attempts) fails; the handler's clean-up, which comes after, succeeds.
+      proxy.addFault({ op: 'AbortMultipartUpload', status: 500, times: 3 });
+      const lines: string[] = [];
+      const err = await expectRunError(runBackup(config('abort-fails'), deps(lines)));
+      expect(proxy.injected.AbortMultipartUpload).toBe(3);
+      expect(proxy.requests.AbortMultipartUpload).toBeGreaterThan(3);
+      await expectCleanFailure('abort-fails', lines, err, 'upload');
+    });
+
+    test('the manifest write fails: the dump object is removed', async () => {
+      proxy.addFault({ op: 'PutObject', status: 500, key: /manifest\.json$/ });
+      const lines: string[] = [];
+      const err = await expectRunError(runBackup(config('manifest-fails'), deps(lines)));
+      expect(err.message).toMatch(/failed \[manifest\]: Writing the manifest s3:\/\/bdr-test\/.*manifest\.json failed: InternalError.*the dump object was removed/);
+      expect(proxy.requests.DeleteObject).toBeGreaterThanOrEqual(1);
+      await expectCleanFailure('manifest-fails', lines, err, 'manifest');
+    });
+
+    test('bad S3 credentials', async () => {
+      const bad = new S3Client({
+        endpoint: proxy.endpoint, region: svc.s3.region, forcePathStyle: true, maxAttempts: 1,
+        credentials: { accessKeyId: 'AKIAWRONGWRONGWRONG', secretAccessKey: 'wrong' },
+        requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED',
+      });
+      const lines: string[] = [];
+      try {
+        const err = await expectRunError(runBackup(config('bad-credentials'), deps(lines, { s3: bad })));
+        expect(err.message).toMatch(/failed \[upload\]: S3 CreateMultipartUpload .* failed after retries: InvalidAccessKeyId/);
+        await expectCleanFailure('bad-credentials', lines, err, 'upload');
+        await waitFor('the dump session to end', async () => ((await db.dumpSessions(database)) === 0 ? true : undefined), 10_000);
+      } finally {
+        bad.destroy();
+      }
+    });
+
+    test('the dump outgrows the size the parts were computed for', async () => {
+      const lines: string[] = [];
+      // One 5 MiB part allowed: the ~14 MB dump exceeds it.
+      const err = await expectRunError(runBackup(config('size-limit'), deps(lines, { maxParts: 1 })));
+      expect(err.message).toMatch(/failed \[size\]: The dump exceeds 5242880 bytes \(1 parts of the part size computed from MAX_DATABASE_SIZE_BYTES\): raise MAX_DATABASE_SIZE_BYTES/);
+      await expectCleanFailure('size-limit', lines, err, 'size');
+      await waitFor('the dump session to end', async () => ((await db.dumpSessions(database)) === 0 ? true : undefined), 10_000);
+    });
+
+    test('the stored object\'s size differs from the bytes streamed: removed, no manifest', async () => {
+      proxy.headSizeDelta = -1;
+      const lines: string[] = [];
+      const err = await expectRunError(runBackup(config('size-mismatch'), deps(lines)));
+      expect(err.message).toMatch(/failed \[upload\]: Verifying s3:\/\/bdr-test\/.* failed: stored object has (\d+) bytes, \d+ were streamed/);
+      await expectCleanFailure('size-mismatch', lines, err, 'upload');
+    });
+
+    // ---- connection and time ------------------------------------------------------------------------
+
+    test('wrong password: clear error, password not echoed', async () => {
+      secret({ password: WRONG_PASSWORD });
+      const lines: string[] = [];
+      const err = await expectRunError(runBackup(config('wrong-password'), deps(lines)));
+      expect(err.message).toMatch(db.wrongPasswordError);
+      expect(err.message).not.toContain(WRONG_PASSWORD);
+      expect(lines.join('\n')).not.toContain(WRONG_PASSWORD);
+      await expectCleanFailure('wrong-password', lines, err, 'connection');
+    });
+
+    test('unreachable host (closed port)', async () => {
+      secret({ port: await closedPort() });
+      const lines: string[] = [];
+      const err = await expectRunError(runBackup(config('unreachable'), deps(lines)));
+      expect(err.message).toMatch(/failed \[connection\]: Cannot connect: .*(Connection refused|Can't connect)/);
+      await expectCleanFailure('unreachable', lines, err, 'connection');
+    });
+
+    test('deadline reached: the Lambda handler stops SAFETY_MARGIN_MS before its timeout and aborts', async () => {
+      // GIVEN the Lambda environment, an invocation with 61.5 s left, a 60 s safety margin, and a stalled upload
+      proxy.setMode('hold');
+      const saved = { ...process.env };
+      Object.assign(process.env, {
+        SECRET_ARN, ENGINE: db.engine, ENGINE_MAJOR: String(db.major), BUCKET: svc.s3.bucket, PREFIX: `${prefix}deadline`,
+        MAX_DATABASE_SIZE_BYTES: String(1024 ** 3), TLS_MODE: db.tlsMode, COMPRESSION: 'none', ENVIRONMENT: 'QA',
+        METRICS_NAMESPACE: 'Test/ExternalDb', SAFETY_MARGIN_MS: '60000', S3_ENDPOINT: proxy.endpoint, S3_FORCE_PATH_STYLE: 'true',
+      });
+      const logSpy = jest.spyOn(console, 'log').mockImplementation(() => undefined);
+      try {
+        const started = Date.now();
+        // WHEN the handler runs
+        const outcome = await handler({}, { getRemainingTimeInMillis: () => 61_500 }).then(() => undefined, (e: Error) => e);
+        const elapsed = Date.now() - started;
+        // THEN it stopped at the deadline with a clear error naming the fix, well inside the margin
+        expect(outcome).toBeInstanceOf(Error);
+        expect(outcome!.message).toMatch(/failed \[deadline\]: Deadline reached: stopped the backup of database "[^"]+" after \d+\.\d s, 60000 ms \(SAFETY_MARGIN_MS\) before the Lambda timeout/);
+        expect(outcome!.message).toMatch(/Run the job on Fargate compute \(compute: DumpCompute\.fargate\(\)/);
+        expect(elapsed).toBeGreaterThanOrEqual(1_400);
+        expect(elapsed).toBeLessThan(20_000);
+        expect(proxy.uploadPartRequests).toBeGreaterThan(0);
+        const lines = logSpy.mock.calls.map((c) => String(c[0]));
+        await expectCleanFailure('deadline', lines, { results: [{ failureKind: 'deadline' }] }, 'deadline');
+        // AND the time used is a metric, with the warning that names the fix
+        expect(emfRecords(lines)[0].BackupTimeoutUsedPercent).toBeGreaterThan(2);
+        await waitFor('the dump session to end', async () => ((await db.dumpSessions(database)) === 0 ? true : undefined), 10_000);
+      } finally {
+        logSpy.mockRestore();
+        for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
+        Object.assign(process.env, saved);
+      }
+    });
+
+    test('expected fingerprint covers the seeded data (guards the comparisons)', () => {
+      expect(expected.customers).toMatch(/^6:/);
+      expect(expected.blobs).toMatch(/^2003:/);
+      expect(expected.events).toMatch(/^120000:/);
+      expect(expected.function).toBe('42');
+    });
+  });
+
+  if (services) {
+    const mariadb = engineAdapters(svc).find((a) => a.engine === 'mariadb')!;
+    describe('MariaDB without TLS', () => {
+      const prefix = uniquePrefix('faults-tls');
+      let s3: S3Client;
+      beforeAll(() => { s3 = testS3Client(svc.s3); });
+      afterAll(() => { s3.destroy(); });
+
+      test.each([
+        ['require', /failed \[connection\]: TLS required \(TLS_MODE=require\) but mariadb server 127\.0\.0\.1:\d+ .* does not offer TLS/],
+        ['verify-full', /failed \[connection\]: Cannot connect: .*SSL is required, but the server does not support it/],
+      ] as const)('TLS_MODE=%s against a server without TLS is refused before dumping', async (tlsMode, message) => {
+        const lines: string[] = [];
+        const err = await expectRunError(runBackup(mariadb.config(SECRET_ARN, `${prefix}${tlsMode}/`, { tlsMode }), {
+          s3, fetchSecret: async () => ({ ...mariadb.secret('mysql') }) as unknown as DbSecret, log: (l) => lines.push(l),
+        }));
+        expect(err.message).toMatch(message);
+        await expectNothingLeft(s3, svc.s3.bucket, `${prefix}${tlsMode}/`);
+        expect(emfRecords(lines)[0]).toMatchObject({ BackupSuccess: 0, FailureKind: 'connection' });
+      });
+    });
+  }
+});
