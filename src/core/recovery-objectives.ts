@@ -1,4 +1,5 @@
 import { Duration } from 'aws-cdk-lib';
+import { checkDuration, requireProp } from './validation';
 
 /**
  * Recovery objectives of a workload, the two numbers a disaster-recovery plan is judged by.
@@ -40,4 +41,15 @@ export class RecoveryTier {
   public static readonly ARCHIVE: RecoveryObjectives = { rpo: Duration.days(7), rto: Duration.hours(72) };
 
   private constructor() {}
+}
+
+/**
+ * @internal Checks the shape of declared objectives (a JavaScript caller can pass anything): an object
+ * with an `rpo` and an `rto` Duration. Their values are checked by the derivation.
+ */
+export function checkObjectivesShape(objectives: RecoveryObjectives | undefined, prop = 'objectives'): RecoveryObjectives {
+  requireProp(objectives, prop, 'declare the RPO and RTO, e.g. RecoveryTier.STANDARD or { rpo: Duration.hours(4), rto: Duration.hours(8) }');
+  checkDuration(objectives!.rpo, `${prop}.rpo`, 'Duration.hours(4)');
+  checkDuration(objectives!.rto, `${prop}.rto`, 'Duration.hours(8)');
+  return objectives!;
 }

@@ -63,6 +63,11 @@ export interface EnvironmentDefaults {
   readonly vaultLock: boolean;
   /** Whether recovery points are copied to the DR site by default when one is given. */
   readonly copyToDrSite: boolean;
+  /**
+   * How long the logs of the backup machinery (scheduled jobs, exports, dumps, monitors) are kept:
+   * they are the audit evidence that backups ran. A whole number of days that CloudWatch Logs accepts.
+   */
+  readonly operationsLogRetention: Duration;
 }
 
 const DEFAULTS: Record<DeploymentEnvironment, EnvironmentDefaults> = {
@@ -75,6 +80,7 @@ const DEFAULTS: Record<DeploymentEnvironment, EnvironmentDefaults> = {
     previousVersions: 3,
     vaultLock: true,
     copyToDrSite: true,
+    operationsLogRetention: Duration.days(365),
   },
   [DeploymentEnvironment.QA]: {
     routine: Duration.days(14),
@@ -82,12 +88,14 @@ const DEFAULTS: Record<DeploymentEnvironment, EnvironmentDefaults> = {
     previousVersions: 1,
     vaultLock: false,
     copyToDrSite: false,
+    operationsLogRetention: Duration.days(90),
   },
   [DeploymentEnvironment.DEV]: {
     routine: Duration.days(7),
     previousVersions: 1,
     vaultLock: false,
     copyToDrSite: false,
+    operationsLogRetention: Duration.days(30),
   },
 };
 

@@ -58,3 +58,35 @@ export function inScope<T>(scope: IConstruct, fn: () => T): T {
     throw e;
   }
 }
+
+/**
+ * @internal A required prop: a plain JavaScript or Python caller may pass `undefined` or `null`;
+ * that is a clear error, never a TypeError deep inside the construct.
+ */
+export function requireProp<T>(value: T | undefined | null, prop: string, fix: string): T {
+  if (value === undefined || value === null) {
+    throw new BackupDrConfigError(`${prop} is required but was ${value === null ? 'null' : 'not given'}; ${fix}`);
+  }
+  return value;
+}
+
+/** @internal A value of a string enum (checked at run time: JavaScript callers can pass any string). */
+export function checkEnum<T extends string>(value: unknown, values: Record<string, T>, prop: string): T {
+  const allowed = Object.values(values);
+  if (!allowed.includes(value as T)) {
+    const keys = Object.keys(values);
+    throw new BackupDrConfigError(
+      `${prop} is ${JSON.stringify(value)}, which is not one of ${allowed.map((v) => JSON.stringify(v)).join(', ')}; ` +
+      `use the enum (e.g. ${keys[0]})`,
+    );
+  }
+  return value as T;
+}
+
+/** @internal A Duration prop (a JavaScript caller can pass a number or a string). */
+export function checkDuration(value: unknown, prop: string, example: string): Duration {
+  if (!(value instanceof Duration)) {
+    throw new BackupDrConfigError(`${prop} is ${JSON.stringify(value)}, but must be a Duration; e.g. ${example}`);
+  }
+  return value;
+}

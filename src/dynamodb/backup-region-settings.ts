@@ -4,8 +4,10 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct, IConstruct } from 'constructs';
-import { ScheduledExport } from '../foundation/scheduled-export';
+import { DeploymentEnvironment } from '../core/environment';
+import { ScheduledJob } from '../foundation/scheduled-job';
 import { NagAcknowledgements } from '../nag/nag-acknowledgements';
+import { COMPLIANCE_NAG_PACKS } from '../nag/nag-packs';
 
 /** Properties of BackupRegionSettings. */
 export interface BackupRegionSettingsProps {
@@ -27,6 +29,8 @@ export interface BackupRegionSettingsProps {
 }
 
 const SINGLETON_ID = 'BackupDrRegionSettings';
+/** Account-and-Region settings serve every environment: their change log is kept as long as the strictest one's. */
+const SETTINGS_LOG_ENVIRONMENT = DeploymentEnvironment.PRO;
 
 /**
  * AWS Backup Region settings that CloudFormation has no resource for (a custom resource on the
@@ -54,7 +58,7 @@ export class BackupRegionSettings extends Construct {
       description: `cdk-backup-dr: updates AWS Backup Region settings (${this.node.path})`,
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
     });
-    const handlerLogs = ScheduledExport.logGroup(this, 'HandlerLogGroup');
+    const handlerLogs = ScheduledJob.logGroup(this, 'HandlerLogGroup', SETTINGS_LOG_ENVIRONMENT);
     const handlerPolicy = new iam.ManagedPolicy(this, 'HandlerPolicy', {
       description: `cdk-backup-dr: describe and update AWS Backup Region settings (${this.node.path})`,
       roles: [handlerRole],
@@ -83,7 +87,7 @@ export class BackupRegionSettings extends Construct {
       description: `cdk-backup-dr: custom resource provider framework (${this.node.path})`,
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
     });
-    const frameworkLogs = ScheduledExport.logGroup(this, 'ProviderLogGroup');
+    const frameworkLogs = ScheduledJob.logGroup(this, 'ProviderLogGroup', SETTINGS_LOG_ENVIRONMENT);
     const frameworkPolicy = new iam.ManagedPolicy(this, 'ProviderPolicy', {
       description: `cdk-backup-dr: provider framework invokes the Region settings handler (${this.node.path})`,
       roles: [frameworkRole],
@@ -97,7 +101,8 @@ export class BackupRegionSettings extends Construct {
       frameworkOnEventRole: frameworkRole.withoutPolicyUpdates(),
       logGroup: frameworkLogs,
     });
-    const frameworkFunction = provider.node.tryFindChild('framework-onEvent') as lambda.Function | undefined;
+    // The provider framework's own function (the only Lambda function the Provider creates besides ours).
+    const frameworkFunction = provider.node.findAll().find((c): c is lambda.Function => c instanceof lambda.Function && c !== handler);
     if (frameworkFunction) {
       frameworkFunction.node.addDependency(frameworkPolicy);
       (frameworkFunction.node.defaultChild as lambda.CfnFunction).reservedConcurrentExecutions = 1;
@@ -116,7 +121,7 @@ export class BackupRegionSettings extends Construct {
     const noVpc = 'Custom resource handler that only calls the AWS Backup control-plane API once per deployment; it holds no data, and a VPC would need NAT or endpoints without protecting anything';
     const syncDlq = 'Invoked synchronously (by the provider framework, or by CloudFormation through the framework, which reports every failure back to CloudFormation and fails the deployment); a dead-letter queue only receives failed asynchronous invocations';
     for (const fn of [handler, frameworkFunction].filter((f): f is lambda.Function => f !== undefined)) {
-      for (const pack of ['NIST.800.53.R5', 'HIPAA.Security', 'PCI.DSS.321']) {
+      for (const pack of COMPLIANCE_NAG_PACKS) {
         NagAcknowledgements.acknowledge(fn, `${pack}-LambdaInsideVPC`, noVpc);
         NagAcknowledgements.acknowledge(fn, `${pack}-LambdaDLQ`, syncDlq);
       }

@@ -2,11 +2,8 @@ import { Annotations, Aspects, CustomResource, Duration, IAspect, Stack, Token }
 import * as backup from 'aws-cdk-lib/aws-backup';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
-import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct, IConstruct } from 'constructs';
 import { BackupRegionSettings } from './backup-region-settings';
 import { AccessLevel } from '../access/team-access';
@@ -14,8 +11,9 @@ import { BackupContent } from '../core/content';
 import { ContinuousBackupSupport, DerivedBackupPolicy } from '../core/schedule-derivation';
 import { BackupDrConfigError, checkRange, concreteDays, inScope } from '../core/validation';
 import { ProtectedResourceType } from '../foundation/plan-registry';
-import { BackupDrProps, protectWithBackup } from '../foundation/protection';
-import { IRecoveryVault, RecoveryVault } from '../foundation/recovery-vault';
+import { BackupDrProps, checkBaseProps, protectWithBackup } from '../foundation/protection';
+import { IRecoveryVault } from '../foundation/recovery-vault';
+import { SampleExportOptions, checkSampleExport } from '../foundation/sample-export-options';
 import { DEFAULT_EXPORT_SCHEDULE, ScheduledExport } from '../foundation/scheduled-export';
 import { NagAcknowledgements } from '../nag/nag-acknowledgements';
 
@@ -27,36 +25,6 @@ const DYNAMODB_MINIMUM_CONTINUOUS_RPO = Duration.minutes(5);
 const BACKUP_KEY_ACTIONS = [
   'kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:GenerateDataKeyWithoutPlaintext', 'kms:ReEncryptFrom', 'kms:ReEncryptTo', 'kms:DescribeKey',
 ];
-
-/**
- * The backup policy's "updated sample of data for each month/year" for DynamoDB: a full export of every
- * table to S3 (`ExportTableToPointInTime`, DynamoDB JSON) on a schedule, through a Lambda function.
- * Exports read the point-in-time recovery data, so they need PITR (turned on for tables of this app).
- */
-export interface DynamoDbSampleExportOptions {
-  /** Bucket that receives the exports. */
-  readonly bucket: s3.IBucket;
-  /**
-   * Key prefix; each table exports under `<prefix>/<table name>/<yyyy>/<mm>/`.
-   * @default 'dynamodb-samples'
-   */
-  readonly prefix?: string;
-  /**
-   * When to export (one export per table and month: more frequent runs export nothing new).
-   * @default - monthly, on the 1st at 06:00 UTC (within a 1-hour flexible window)
-   */
-  readonly schedule?: scheduler.ScheduleExpression;
-  /**
-   * Key for SSE-KMS on the exported objects.
-   * @default - the bucket's key when it has one, else SSE-S3
-   */
-  readonly kmsKey?: kms.IKey;
-  /**
-   * Topic notified when an export fails (function errors or dead letters).
-   * @default - the vault's notification topic when the vault is a `RecoveryVault`
-   */
-  readonly alarmTopic?: sns.ITopic;
-}
 
 /** Properties of a DynamoPitrBackup. */
 export interface DynamoPitrBackupProps extends BackupDrProps {
@@ -79,12 +47,12 @@ export interface DynamoPitrBackupProps extends BackupDrProps {
    */
   readonly advancedBackupFeatures?: boolean;
   /**
-   * Export every table to S3 on a schedule (monthly by default).
+   * The policy's updated monthly sample: a full export of every table to S3 (`ExportTableToPointInTime`,
+   * DynamoDB JSON) on a schedule. Exports read the point-in-time recovery data, so they need PITR
+   * (turned on for tables of this app).
    * @default - no export
    */
-  readonly sampleExport?: DynamoDbSampleExportOptions;
-  // Extension point: `drSite?: DrSecondarySite` (copies of the recovery points to the DR vault, which for
-  // DynamoDB requires advancedBackupFeatures).
+  readonly sampleExport?: SampleExportOptions;
 }
 
 /**
@@ -122,10 +90,11 @@ export class DynamoPitrBackup extends Construct {
 
   constructor(scope: Construct, id: string, props: DynamoPitrBackupProps) {
     super(scope, id);
+    inScope(this, () => checkBaseProps(props));
     const advanced = props.advancedBackupFeatures ?? false;
 
     const result = inScope(this, () => {
-      if (!props.tables || props.tables.length === 0) {
+      if (!Array.isArray(props.tables) || props.tables.length === 0) {
         throw new BackupDrConfigError('tables is empty; pass at least one dynamodb.ITable (Table or TableV2) to protect');
       }
       if (!advanced) checkNoColdStorage(props);
@@ -275,18 +244,19 @@ export class DynamoPitrBackup extends Construct {
     }
   }
 
-  private addSampleExport(props: DynamoPitrBackupProps, options: DynamoDbSampleExportOptions): lambda.IFunction {
+  private addSampleExport(props: DynamoPitrBackupProps, options: SampleExportOptions): lambda.IFunction {
     const stack = Stack.of(this);
-    const prefix = (options.prefix ?? 'dynamodb-samples').replace(/^\/+/, '').replace(/\/+$/, '');
+    const prefix = checkSampleExport(options, 'dynamodb-samples/');
     const key = options.kmsKey ?? options.bucket.encryptionKey;
     const bucketAccount = options.bucket.env.account;
     const bucketOwner = !Token.isUnresolved(bucketAccount) && !Token.isUnresolved(stack.account) && bucketAccount !== stack.account
       ? bucketAccount : undefined;
-    const objects = options.bucket.arnForObjects(prefix ? `${prefix}/*` : '*');
+    const objects = options.bucket.arnForObjects(`${prefix}*`);
 
     const exporter = new ScheduledExport(this, 'SampleExport', {
       purpose: `export of DynamoDB tables to S3 (${this.node.path})`,
-      alarmTopic: options.alarmTopic ?? (this.vault instanceof RecoveryVault ? this.vault.notificationTopic : undefined),
+      environment: props.environment,
+      alarmTopic: options.alarmTopic ?? this.vault.notificationTopic,
     });
     exporter.addToBasePolicy(new iam.PolicyStatement({ actions: ['s3:PutObject', 's3:AbortMultipartUpload', 's3:PutObjectAcl'], resources: [objects] }));
     NagAcknowledgements.acknowledgeWildcards(exporter.basePolicy, [], [objects],
@@ -303,7 +273,7 @@ export class DynamoPitrBackup extends Construct {
           kind: 'dynamodb-table-export',
           tableArn: table.tableArn,
           bucket: options.bucket.bucketName,
-          prefix: prefix ? `${prefix}/${table.tableName}` : table.tableName,
+          prefix: `${prefix}${table.tableName}`,
           ...(key ? { kmsKeyId: key.keyArn } : {}),
           ...(bucketOwner ? { bucketOwner } : {}),
         },

@@ -1,3 +1,4 @@
 export * from './recovery-vault';
 export * from './plan-registry';
-export type { BackupDrProps } from './protection';
+export type { BackupDrBaseProps, BackupDrProps } from './protection';
+export * from './sample-export-options';

@@ -1,18 +1,23 @@
 import { Annotations } from 'aws-cdk-lib';
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import { BackupPlanRegistry, ProtectedResourceType, RegisteredPlan } from './plan-registry';
+import { IDrSecondarySite } from './dr-site';
 import { IRecoveryVault, RecoveryVault } from './recovery-vault';
-import { TeamAccess } from '../access/team-access';
+import { EnvironmentBoundary } from '../access/environment-boundary';
+import { AccessLevel, TeamAccess } from '../access/team-access';
 import { BackupCatalogMetadata } from '../core/catalog-metadata';
 import { BackupContent } from '../core/content';
 import { DeploymentEnvironment } from '../core/environment';
-import { RecoveryObjectives } from '../core/recovery-objectives';
+import { RecoveryObjectives, checkObjectivesShape } from '../core/recovery-objectives';
 import { RetentionOptions } from '../core/retention';
 import { BackupPolicyDerivation, BackupPolicyInput, DerivedBackupPolicy } from '../core/schedule-derivation';
-import { BackupDrConfigError, inScope } from '../core/validation';
+import { BackupDrConfigError, checkEnum, inScope, requireProp } from '../core/validation';
 
-/** Props every cdk-backup-dr protection construct takes. */
-export interface BackupDrProps {
+/**
+ * What every cdk-backup-dr construct takes: the objectives it must meet, the environment whose
+ * defaults apply, who may see or restore the backups, and the DR site that receives copies.
+ */
+export interface BackupDrBaseProps {
   /** Declared RPO and RTO (see `RecoveryTier` for presets). */
   readonly objectives: RecoveryObjectives;
   /** Environment whose defaults apply. */
@@ -23,6 +28,15 @@ export interface BackupDrProps {
    */
   readonly access?: TeamAccess[];
   /**
+   * Disaster-recovery secondary site that receives copies (another Region, optionally another account).
+   * @default - no DR copies: backups live in this Region and account only
+   */
+  readonly drSite?: IDrSecondarySite;
+}
+
+/** The base props plus the AWS Backup layer: the vault and the retention of the recovery points. */
+export interface BackupDrProps extends BackupDrBaseProps {
+  /**
    * Vault for the recovery points (may live in another stack of the same account and region).
    * @default - the stack's shared vault for the environment (`RecoveryVault.forStack`)
    */
@@ -32,6 +46,26 @@ export interface BackupDrProps {
    * @default - the environment's defaults (README)
    */
   readonly retention?: RetentionOptions;
+}
+
+/**
+ * @internal Checks the props every construct takes (a plain JavaScript or Python caller can pass
+ * anything): objectives, environment, access entries. Errors name the prop, the value and the fix.
+ */
+export function checkBaseProps(props: BackupDrBaseProps | undefined): void {
+  requireProp(props, 'props', 'pass the construct\'s props (objectives, environment, ...)');
+  checkObjectivesShape(props!.objectives);
+  checkEnum(props!.environment, DeploymentEnvironment, 'environment');
+  const access = props!.access;
+  if (access === undefined) return;
+  if (!Array.isArray(access)) {
+    throw new BackupDrConfigError(`access is ${typeof access}, but must be a list of TeamAccess; e.g. [TeamAccess.sre(sreRole)]`);
+  }
+  access.forEach((a, i) => {
+    if (!(a instanceof TeamAccess)) {
+      throw new BackupDrConfigError(`access[${i}] is ${a === undefined ? 'undefined' : typeof a}, but must be a TeamAccess; e.g. TeamAccess.sre(sreRole)`);
+    }
+  });
 }
 
 /** @internal What a construct hands to `protectWithBackup`. */
@@ -58,12 +92,14 @@ export interface Protection {
  */
 export function protectWithBackup(scope: Construct, props: BackupDrProps, request: ProtectionRequest): Protection {
   return inScope(scope, () => {
+    checkBaseProps(props);
+    for (const arn of request.resourceArns) claimResource(scope, arn, props.environment);
     const vault = resolveVault(scope, props);
     const { objectives, environment, retention } = props;
     const policy = BackupPolicyDerivation.derive({ ...request, objectives, environment, retention });
     const registry = BackupPlanRegistry.of(scope);
     const plan = registry.protect({ vault, policy, resourceArns: request.resourceArns, resourceType: request.resourceType });
-    grantAccess(props, vault, registry);
+    grantAccess(scope, props, vault, registry);
     if (request.recordInventory === false) return { vault, policy, registry, plan };
     BackupCatalogMetadata.record(scope, {
       backupName: scope.node.path,
@@ -96,8 +132,31 @@ export function resolveVault(scope: Construct, props: BackupDrProps): IRecoveryV
 }
 
 /** @internal Grants every TeamAccess of the props on the vault, with the stack's backup role to pass. */
-export function grantAccess(props: BackupDrProps, vault: IRecoveryVault, registry: BackupPlanRegistry): void {
+export function grantAccess(scope: IConstruct, props: BackupDrProps, vault: IRecoveryVault, registry: BackupPlanRegistry): void {
+  // AWS Backup runs the plans' copy jobs with this role: it passes the vault's environment boundary.
+  EnvironmentBoundary.allowPrincipal(registry.role, vault.environment, AccessLevel.ADMIN);
   for (const access of props.access ?? []) {
-    access.grantBackups({ vault, environment: props.environment, serviceRole: registry.role });
+    access.grantBackups({ scope, vaultArn: vault.backupVault.backupVaultArn, environment: props.environment, serviceRole: registry.role });
   }
+}
+
+/** Resources claimed per app: one environment per protected resource. */
+const CLAIMS = new WeakMap<IConstruct, Map<string, { environment: DeploymentEnvironment; path: string }>>();
+
+/**
+ * @internal Record that `scope` protects `resource` (an ARN, token or not) for `environment`; a resource
+ * protected by constructs of two environments mixes their rules and grants, so it is refused.
+ */
+export function claimResource(scope: IConstruct, resource: string, environment: DeploymentEnvironment): void {
+  const root = scope.node.root;
+  let claims = CLAIMS.get(root);
+  if (!claims) CLAIMS.set(root, claims = new Map());
+  const previous = claims.get(resource);
+  if (previous && previous.environment !== environment) {
+    throw new BackupDrConfigError(
+      `a resource protected here for ${environment} is already protected by ${previous.path} for ${previous.environment}; ` +
+      'one resource belongs to one environment (its rules, retention and grants differ): protect it in one construct of the right environment',
+    );
+  }
+  if (!previous) claims.set(resource, { environment, path: scope.node.path });
 }

@@ -7,6 +7,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct, IConstruct } from 'constructs';
 import { allowCloudWatchToPublish } from './alarm-topic';
+import { EnvironmentBoundary } from '../access/environment-boundary';
 import { DeploymentEnvironment } from '../core/environment';
 import { PolicyDefaults } from '../core/retention';
 import { BackupDrConfigError, checkRange, concreteDays, inScope } from '../core/validation';
@@ -37,6 +38,12 @@ export interface IRecoveryVault extends IConstruct {
    * @default - no maximum
    */
   readonly lockMaxRetentionDays?: number;
+  /**
+   * Topic notified of failed backup, copy and restore jobs; the alarms of the constructs using the
+   * vault notify it too.
+   * @default - none (imported vault without a topic): alarms have no action and the synth warns
+   */
+  readonly notificationTopic?: sns.ITopic;
 }
 
 /** Vault lock settings. */
@@ -122,6 +129,12 @@ export interface RecoveryVaultAttributes {
    * @default - none
    */
   readonly lockMaxRetention?: Duration;
+  /**
+   * Topic that receives the vault's failure notifications; the alarms of constructs using this vault
+   * notify it. CloudWatch alarms must be allowed to publish to it (and to use its key) by its owner.
+   * @default - none: alarms of constructs using this vault have no action, and the synth warns
+   */
+  readonly notificationTopic?: sns.ITopic;
 }
 
 const DEFAULT_CHANGEABLE_FOR = Duration.days(3);
@@ -150,6 +163,7 @@ export class RecoveryVault extends Construct implements IRecoveryVault {
       public readonly encryptionKey = attrs.encryptionKey;
       public readonly lockMinRetentionDays = attrs.lockMinRetention && concreteDays(attrs.lockMinRetention, 'lockMinRetention');
       public readonly lockMaxRetentionDays = attrs.lockMaxRetention && concreteDays(attrs.lockMaxRetention, 'lockMaxRetention');
+      public readonly notificationTopic = attrs.notificationTopic;
     }
     return inScope(scope, () => new Imported(scope, id));
   }
@@ -198,7 +212,9 @@ export class RecoveryVault extends Construct implements IRecoveryVault {
         actions: PROTECTED_RECOVERY_POINT_ACTIONS,
         resources: ['*'],
         conditions: props.breakGlassRole ? { ArnNotEquals: { 'aws:PrincipalArn': props.breakGlassRole.roleArn } } : undefined,
-      })],
+      }),
+      // Environment boundary: only principals tagged cdk-backup-dr:access-<environment> read or restore these recovery points.
+      ...EnvironmentBoundary.vaultStatements(props.environment, { exemptPrincipalArns: props.breakGlassRole && [props.breakGlassRole.roleArn] })],
     });
 
     const vault = new backup.BackupVault(this, 'Resource', {
@@ -217,15 +233,20 @@ export class RecoveryVault extends Construct implements IRecoveryVault {
     });
     this.backupVault = vault;
 
-    new events.Rule(this, 'FailedJobs', {
-      description: `Failed, aborted or expired AWS Backup jobs of vault ${this.node.path}`,
-      eventPattern: {
-        source: ['aws.backup'],
-        detailType: ['Backup Job State Change'],
-        detail: { state: ['FAILED', 'ABORTED', 'EXPIRED'], backupVaultName: [vault.backupVaultName] },
-      },
+    // Failed jobs reach the topic through EventBridge (vault notifications only cover copy jobs and S3).
+    // Backup and copy job events name the vault; restore job events do not (they name the recovery
+    // point's resource and the role), so every vault of the account and Region hears of failed restores.
+    const failed = (id: string, detailType: string, detail: Record<string, unknown>, what: string) => new events.Rule(this, id, {
+      description: `Failed ${what} (${this.node.path})`.slice(0, 512),
+      eventPattern: { source: ['aws.backup'], detailType: [detailType], detail },
       targets: [new targets.SnsTopic(this.notificationTopic)],
     });
+    failed('FailedJobs', 'Backup Job State Change',
+      { state: ['FAILED', 'ABORTED', 'EXPIRED'], backupVaultName: [vault.backupVaultName] }, 'backup jobs of this vault');
+    failed('FailedCopyJobs', 'Copy Job State Change',
+      { state: ['FAILED', 'ABORTED'], sourceBackupVaultArn: [vault.backupVaultArn] }, 'copy jobs out of this vault (DR copies)');
+    failed('FailedRestoreJobs', 'Restore Job State Change',
+      { status: ['FAILED', 'ABORTED'] }, 'restore jobs of this account and Region');
   }
 
   private renderLock(props: RecoveryVaultProps): backup.LockConfiguration | undefined {

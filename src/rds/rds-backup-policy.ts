@@ -4,9 +4,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as rds from 'aws-cdk-lib/aws-rds';
-import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
-import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct, IConstruct } from 'constructs';
 import { AccessLevel } from '../access/team-access';
 import { BackupContent } from '../core/content';
@@ -14,8 +12,9 @@ import { DeploymentEnvironment } from '../core/environment';
 import { BackupRuleKind, ContinuousBackupSupport, DerivedBackupPolicy } from '../core/schedule-derivation';
 import { BackupDrConfigError, checkRange, concreteDays, inScope } from '../core/validation';
 import { ProtectedResourceType } from '../foundation/plan-registry';
-import { BackupDrProps, protectWithBackup } from '../foundation/protection';
-import { IRecoveryVault, RecoveryVault } from '../foundation/recovery-vault';
+import { BackupDrProps, checkBaseProps, protectWithBackup } from '../foundation/protection';
+import { IRecoveryVault } from '../foundation/recovery-vault';
+import { SampleExportOptions, checkSampleExport } from '../foundation/sample-export-options';
 import { DEFAULT_EXPORT_SCHEDULE, ScheduledExport } from '../foundation/scheduled-export';
 import { NagAcknowledgements } from '../nag/nag-acknowledgements';
 
@@ -27,36 +26,6 @@ const RDS_MINIMUM_CONTINUOUS_RPO = Duration.minutes(5);
 const EXPORTABLE_ENGINES = /^(mysql|mariadb|postgres|aurora|aurora-mysql|aurora-postgresql)$/;
 /** RDS runs at most 5 snapshot export tasks per account at a time. */
 const MAX_CONCURRENT_RDS_EXPORTS = 5;
-
-/**
- * The backup policy's custom periodic procedure for RDS: export the latest automated snapshot of every
- * protected database to S3 (Parquet) on a schedule, through a Lambda function.
- */
-export interface RdsSnapshotExportOptions {
-  /** Bucket that receives the exports. */
-  readonly bucket: s3.IBucket;
-  /**
-   * Key prefix; each database exports under `<prefix>/<database identifier>/<yyyy>/<mm>/`.
-   * @default 'rds-snapshot-exports'
-   */
-  readonly prefix?: string;
-  /**
-   * When to export. The export task of a database is unique per month, so runs more frequent than
-   * monthly export nothing new.
-   * @default - monthly, on the 1st at 06:00 UTC (within a 4-hour flexible window)
-   */
-  readonly schedule?: scheduler.ScheduleExpression;
-  /**
-   * Symmetric customer-managed key RDS encrypts the exported data with (StartExportTask requires one).
-   * @default - a new key with automatic rotation, retained when the stack is deleted
-   */
-  readonly kmsKey?: kms.IKey;
-  /**
-   * Topic notified when an export fails (function errors or dead letters).
-   * @default - the vault's notification topic when the vault is a `RecoveryVault`
-   */
-  readonly alarmTopic?: sns.ITopic;
-}
 
 /** Properties of an RdsBackupPolicy. */
 export interface RdsBackupPolicyProps extends BackupDrProps {
@@ -83,13 +52,11 @@ export interface RdsBackupPolicyProps extends BackupDrProps {
    */
   readonly automatedBackupRetention?: Duration;
   /**
-   * Export the latest automated snapshot of every database to S3 on a schedule.
+   * The policy's updated monthly sample: export the latest automated snapshot of every database to S3
+   * (Parquet, `StartExportTask`) on a schedule.
    * @default - no export
    */
-  readonly snapshotExport?: RdsSnapshotExportOptions;
-  // Extension point: `drSite?: DrSecondarySite` (cross-region copies of the recovery points and
-  // `AutomaticBackupReplication*` on instances). `checkEncryptedForCopy` below already rejects
-  // unencrypted databases for it.
+  readonly sampleExport?: SampleExportOptions;
 }
 
 interface Database {
@@ -141,6 +108,7 @@ export class RdsBackupPolicy extends Construct {
 
   constructor(scope: Construct, id: string, props: RdsBackupPolicyProps) {
     super(scope, id);
+    inScope(this, () => checkBaseProps(props));
     const databases = [
       ...(props.instances ?? []).map((i): Database => ({
         kind: 'instance',
@@ -174,7 +142,7 @@ export class RdsBackupPolicy extends Construct {
         content: props.content,
         resourceArns: databases.map((d) => d.arn),
         resourceType: ProtectedResourceType.RDS,
-        supportType: 'AWS Backup + RDS automated backups' + (props.snapshotExport ? ' + scheduled snapshot export to S3' : ''),
+        supportType: 'AWS Backup + RDS automated backups' + (props.sampleExport ? ' + scheduled snapshot export to S3' : ''),
         continuousBackup: ContinuousBackupSupport.AWS_BACKUP,
         minimumContinuousRpo: RDS_MINIMUM_CONTINUOUS_RPO,
         coldStorageSupported: false,
@@ -190,8 +158,8 @@ export class RdsBackupPolicy extends Construct {
     this.automatedBackupRetentionDays = result.retentionDays;
     this.grantRestore(props, databases);
 
-    if (props.snapshotExport) {
-      const exp = inScope(this, () => this.addSnapshotExport(props, props.snapshotExport!, databases));
+    if (props.sampleExport) {
+      const exp = inScope(this, () => this.addSnapshotExport(props, props.sampleExport!, databases));
       this.exportFunction = exp.function;
       this.exportKey = exp.key;
       this.exportRole = exp.role;
@@ -249,7 +217,7 @@ export class RdsBackupPolicy extends Construct {
       Annotations.of(this).addWarningV2('cdk-backup-dr:rds-imported',
         `${imported.join(', ')} ${imported.length === 1 ? 'is' : 'are'} not defined in this app: their automated backup retention ` +
         `(BackupRetentionPeriod ${retentionDays} days expected) and CopyTagsToSnapshot cannot be set here; they are protected by AWS Backup only. ` +
-        'Set the retention on the database itself' + (props.snapshotExport ? ' (snapshot exports need automated backups enabled)' : ''));
+        'Set the retention on the database itself' + (props.sampleExport ? ' (snapshot exports need automated backups enabled)' : ''));
     }
   }
 
@@ -280,21 +248,21 @@ export class RdsBackupPolicy extends Construct {
     }
   }
 
-  private addSnapshotExport(props: RdsBackupPolicyProps, options: RdsSnapshotExportOptions, databases: Database[]) {
+  private addSnapshotExport(props: RdsBackupPolicyProps, options: SampleExportOptions, databases: Database[]) {
     const stack = Stack.of(this);
-    const prefix = normalizePrefix(options.prefix ?? 'rds-snapshot-exports');
+    const prefix = checkSampleExport(options, 'rds-samples/');
     for (const db of databases) {
       const engine = db.cfn?.engine;
       if (engine !== undefined && !Token.isUnresolved(engine) && !EXPORTABLE_ENGINES.test(engine)) {
         throw new BackupDrConfigError(
-          `snapshotExport: ${db.construct.node.path} runs engine "${engine}", whose snapshots RDS cannot export to S3 ` +
-          '(MySQL, MariaDB, PostgreSQL and Aurora only); remove it from this construct or drop snapshotExport',
+          `sampleExport: ${db.construct.node.path} runs engine "${engine}", whose snapshots RDS cannot export to S3 ` +
+          '(MySQL, MariaDB, PostgreSQL and Aurora only); remove it from this construct or drop sampleExport',
         );
       }
     }
     if (databases.length > MAX_CONCURRENT_RDS_EXPORTS && !options.schedule) {
       Annotations.of(this).addWarningV2('cdk-backup-dr:rds-export-concurrency',
-        `snapshotExport exports ${databases.length} databases on one schedule, but RDS runs at most ${MAX_CONCURRENT_RDS_EXPORTS} export tasks ` +
+        `sampleExport exports ${databases.length} databases on one schedule, but RDS runs at most ${MAX_CONCURRENT_RDS_EXPORTS} export tasks ` +
         'per account at a time; runs are spread over a 4-hour window, and failed runs raise the export alarm. Split the databases over ' +
         'constructs with different schedules if exports are large');
     }
@@ -312,7 +280,7 @@ export class RdsBackupPolicy extends Construct {
         conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
       }),
     });
-    const objects = options.bucket.arnForObjects(prefix ? `${prefix}/*` : '*');
+    const objects = options.bucket.arnForObjects(`${prefix}*`);
     // The object permissions RDS documents for snapshot export, limited to the export prefix.
     const objectActions = ['s3:PutObject*', 's3:GetObject*', 's3:DeleteObject*'];
     const exportStatements = [
@@ -335,7 +303,8 @@ export class RdsBackupPolicy extends Construct {
 
     const exporter = new ScheduledExport(this, 'SnapshotExport', {
       purpose: `monthly export of RDS snapshots to S3 (${this.node.path})`,
-      alarmTopic: options.alarmTopic ?? notificationTopicOf(this.vault),
+      environment: props.environment,
+      alarmTopic: options.alarmTopic ?? this.vault.notificationTopic,
     });
     exporter.addToBasePolicy(
       // DescribeExportTasks has no resource-level permissions.
@@ -362,7 +331,7 @@ export class RdsBackupPolicy extends Construct {
           kind: 'rds-snapshot-export',
           sourceArn: db.arn,
           bucket: options.bucket.bucketName,
-          prefix: prefix ? `${prefix}/${db.identifier}` : db.identifier,
+          prefix: `${prefix}${db.identifier}`,
           kmsKeyId: key.keyArn,
           exportRoleArn: exportRole.roleArn,
         },
@@ -459,10 +428,6 @@ function checkEncryptedForCopy(databases: ReadonlyArray<Pick<Database, 'construc
   }
 }
 
-function notificationTopicOf(vault: IRecoveryVault): sns.ITopic | undefined {
-  return vault instanceof RecoveryVault ? vault.notificationTopic : undefined;
-}
-
 function clusterIdentifierOf(value: unknown): unknown {
   const ref = (value as { dbClusterRef?: { dbClusterIdentifier: string } } | undefined)?.dbClusterRef;
   return ref ? ref.dbClusterIdentifier : value;
@@ -473,8 +438,4 @@ function sameValue(stack: Stack, a: unknown, b: unknown): boolean {
   const ra = JSON.stringify(stack.resolve(a));
   const rb = JSON.stringify(stack.resolve(b));
   return ra.toLowerCase() === rb.toLowerCase();
-}
-
-function normalizePrefix(prefix: string): string {
-  return prefix.replace(/^\/+/, '').replace(/\/+$/, '');
 }

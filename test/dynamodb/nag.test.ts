@@ -61,7 +61,7 @@ function build(app: App): void {
     environment: DeploymentEnvironment.PRO,
     instances: [instance],
     clusters: [cluster],
-    snapshotExport: { bucket },
+    sampleExport: { bucket },
     access: [TeamAccess.sre(sre)],
   });
   new DynamoPitrBackup(stack, 'Dynamo', {

@@ -46,8 +46,8 @@ describe('DynamoPitrBackup resource count', () => {
   const results: string[] = [];
   afterAll(() => console.log(`DynamoPitrBackup resources added (PRO, STANDARD):\n${results.join('\n')}`));
 
-  // Vault (key, topic, topic policy, vault, failed-jobs rule) + registry (role, plan, selection) = 8.
-  const BASE = 8;
+  // Vault (key, topic, topic policy, vault, failed backup/copy/restore job rules) + registry (role, plan, selection) = 10.
+  const BASE = 10;
   // Region settings: handler role, handler policy, handler log group, handler, provider role, provider policy,
   // provider log group, framework function, custom resource = 9.
   // Export: operations key (shared with the Region settings logs), DLQ, DLQ policy, log group, role, base policy,

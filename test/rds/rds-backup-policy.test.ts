@@ -392,7 +392,7 @@ describe('RdsBackupPolicy snapshot export', () => {
     const c = cluster(stack);
     const bucket = new s3.Bucket(stack, 'Exports');
     const p = new RdsBackupPolicy(stack, 'Protect', {
-      objectives: RecoveryTier.STANDARD, environment: DeploymentEnvironment.PRO, instances: [db], clusters: [c], snapshotExport: { bucket }, ...over,
+      objectives: RecoveryTier.STANDARD, environment: DeploymentEnvironment.PRO, instances: [db], clusters: [c], sampleExport: { bucket }, ...over,
     });
     return { stack, db, c, bucket, p };
   }
@@ -514,7 +514,7 @@ describe('RdsBackupPolicy snapshot export', () => {
     const bucket = new s3.Bucket(stack, 'Exports');
     new RdsBackupPolicy(stack, 'Protect', base({
       instances: [instance(stack)],
-      snapshotExport: { bucket, prefix: '/samples/rds/', kmsKey: key, alarmTopic: topic, schedule: scheduler.ScheduleExpression.expression('cron(0 2 1 1 ? *)') },
+      sampleExport: { bucket, prefix: '/samples/rds/', kmsKey: key, alarmTopic: topic, schedule: scheduler.ScheduleExpression.expression('cron(0 2 1 1 ? *)') },
     }));
     const t = synthTemplate(stack);
     t.resourceCountIs('AWS::KMS::Key', 3); // MyKey, vault key, operations key
@@ -529,7 +529,7 @@ describe('RdsBackupPolicy snapshot export', () => {
     const stack = testStack();
     const sre = new iam.Role(stack, 'Sre', { assumedBy: new iam.AccountRootPrincipal() });
     const bucket = new s3.Bucket(stack, 'Exports');
-    new RdsBackupPolicy(stack, 'Protect', base({ instances: [instance(stack)], snapshotExport: { bucket }, access: [TeamAccess.sre(sre)] }));
+    new RdsBackupPolicy(stack, 'Protect', base({ instances: [instance(stack)], sampleExport: { bucket }, access: [TeamAccess.sre(sre)] }));
     synthTemplate(stack).hasResourceProperties('AWS::IAM::Policy', {
       Roles: [{ Ref: Match.stringLikeRegexp('Sre') }],
       PolicyDocument: {
@@ -545,14 +545,14 @@ describe('RdsBackupPolicy snapshot export', () => {
     const stack = testStack();
     const db = instance(stack);
     (db.node.defaultChild as rds.CfnDBInstance).engine = 'sqlserver-se';
-    expect(() => new RdsBackupPolicy(stack, 'Protect', base({ instances: [db], snapshotExport: { bucket: new s3.Bucket(stack, 'B') } })))
-      .toThrow(/snapshotExport: TestStack\/Db runs engine "sqlserver-se", whose snapshots RDS cannot export to S3/);
+    expect(() => new RdsBackupPolicy(stack, 'Protect', base({ instances: [db], sampleExport: { bucket: new s3.Bucket(stack, 'B') } })))
+      .toThrow(/sampleExport: TestStack\/Db runs engine "sqlserver-se", whose snapshots RDS cannot export to S3/);
   });
 
   test('more databases than concurrent export tasks on one default schedule: a warning', () => {
     const stack = testStack();
     const instances = Array.from({ length: 6 }, (_, i) => imported(stack, `I${i}`, `db-${i}`));
-    new RdsBackupPolicy(stack, 'Protect', base({ instances, snapshotExport: { bucket: new s3.Bucket(stack, 'B') } }));
+    new RdsBackupPolicy(stack, 'Protect', base({ instances, sampleExport: { bucket: new s3.Bucket(stack, 'B') } }));
     Annotations.fromStack(stack).hasWarning('/TestStack/Protect', Match.stringLikeRegexp('RDS runs at most 5 export tasks per account at a time'));
     Annotations.fromStack(stack).hasWarning('/TestStack/Protect', Match.stringLikeRegexp('snapshot exports need automated backups enabled'));
   });
@@ -567,7 +567,7 @@ describe('RdsBackupPolicy snapshot', () => {
       environment: DeploymentEnvironment.PRO,
       instances: [instance(stack)],
       clusters: [cluster(stack)],
-      snapshotExport: { bucket: new s3.Bucket(stack, 'Exports') },
+      sampleExport: { bucket: new s3.Bucket(stack, 'Exports') },
       access: [TeamAccess.sre(sre)],
     });
     expect(snapshotOf(stack)).toMatchSnapshot();

@@ -21,7 +21,7 @@ function count(n: number, withExport: boolean): { total: number; byType: Record<
     objectives: RecoveryTier.STANDARD,
     environment: DeploymentEnvironment.PRO,
     instances,
-    snapshotExport: bucket ? { bucket } : undefined,
+    sampleExport: bucket ? { bucket } : undefined,
   });
   const resources = Object.values(synthTemplate(stack).toJSON().Resources as Record<string, { Type: string; Properties: any }>);
   const byType: Record<string, number> = {};
@@ -48,8 +48,8 @@ describe('RdsBackupPolicy resource count', () => {
   const results: string[] = [];
   afterAll(() => console.log(`RdsBackupPolicy resources added (PRO, STANDARD):\n${results.join('\n')}`));
 
-  // Vault (key, topic, topic policy, vault, failed-jobs rule) + registry (role, plan, selection) = 8.
-  const BASE = 8;
+  // Vault (key, topic, topic policy, vault, failed backup/copy/restore job rules) + registry (role, plan, selection) = 10.
+  const BASE = 10;
   // Export: key, role, policy (export role) + operations key, DLQ, DLQ policy, log group, role, base policy,
   // function, invoke config, scheduler role, scheduler policy, 2 alarms = 15; then per database one schedule,
   // and one source policy per 40 ARNs (2 ARNs per database).
