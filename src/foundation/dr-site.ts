@@ -61,6 +61,16 @@ export interface IDrSecondarySite extends IConstruct {
    */
   readonly airGappedVaultArn?: string;
   /**
+   * Minimum retention (days) of the logically air-gapped vault: copies kept for less are not sent there.
+   * @default - no air-gapped vault
+   */
+  readonly airGappedMinRetentionDays?: number;
+  /**
+   * Maximum retention (days) of the logically air-gapped vault: copies kept for longer are not sent there.
+   * @default - no air-gapped vault
+   */
+  readonly airGappedMaxRetentionDays?: number;
+  /**
    * Accounts allowed to copy into the site (besides its own).
    * @default - none
    */
@@ -110,6 +120,16 @@ export interface DrSiteAttributes {
    */
   readonly airGappedVaultArn?: string;
   /**
+   * Retention range of the site's logically air-gapped vault (days).
+   * @default 7
+   */
+  readonly airGappedMinRetentionDays?: number;
+  /**
+   * Maximum retention of the site's logically air-gapped vault (days).
+   * @default 3650
+   */
+  readonly airGappedMaxRetentionDays?: number;
+  /**
    * Accounts allowed to copy into the site.
    * @default - none
    */
@@ -121,23 +141,35 @@ export interface DrSiteAttributes {
   readonly organizationId?: string;
 }
 
+/** @internal Partition of a concrete region. */
+export function partitionOf(region: string): string {
+  if (region.startsWith('cn-')) return 'aws-cn';
+  if (region.startsWith('us-gov-')) return 'aws-us-gov';
+  return 'aws';
+}
+
 /** @internal Deterministic names of a site (shared by DrSecondarySite and its import). */
 export class DrSiteNames {
   public static vaultName(siteName: string): string {
     return `${siteName}-vault`;
   }
+  public static airGappedVaultName(siteName: string): string {
+    return `${siteName}-airgapped`;
+  }
   public static keyAlias(siteName: string): string {
     return `alias/${siteName}`;
   }
   public static keyAliasArn(siteName: string, region: string, account: string): string {
-    return `arn:aws:kms:${region}:${account}:${DrSiteNames.keyAlias(siteName)}`;
+    return `arn:${partitionOf(region)}:kms:${region}:${account}:${DrSiteNames.keyAlias(siteName)}`;
   }
   public static vaultArn(vaultName: string, region: string, account: string): string {
-    return `arn:aws:backup:${region}:${account}:backup-vault:${vaultName}`;
+    return `arn:${partitionOf(region)}:backup:${region}:${account}:backup-vault:${vaultName}`;
   }
   public static replicaBucketName(siteName: string, archiveName: string, region: string, account: string): string {
     return `${siteName}-${archiveName}-${account}-${region}`.toLowerCase();
   }
+  public static bucketArn(bucketName: string, region: string): string {
+    return `arn:${partitionOf(region)}:s3:::${bucketName}`;
+  }
   private constructor() {}
 }
-

@@ -1,7 +1,8 @@
-import { Lazy, Names, Stack } from 'aws-cdk-lib';
+import { Annotations, Lazy, Names, Stack } from 'aws-cdk-lib';
 import * as backup from 'aws-cdk-lib/aws-backup';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct, IConstruct } from 'constructs';
 import { IDrSecondarySite } from './dr-site';
 import { IRecoveryVault } from './recovery-vault';
@@ -83,6 +84,7 @@ export class BackupPlanRegistry extends Construct {
 
   private readonly plans = new Map<string, PlanEntry>();
   private readonly managedPolicies = new Set<string>();
+  private readonly sharedKeys = new Set<string>();
   private _role?: iam.Role;
 
   private constructor(scope: Construct, id: string) {
@@ -115,9 +117,12 @@ export class BackupPlanRegistry extends Construct {
     const role = this.role;
     if (request.resourceType === ProtectedResourceType.S3) this.addManagedPolicies(S3_POLICIES);
 
-    const drVault = request.drSite && this.drVault(request.drSite);
+    const site = request.drSite;
+    const drVault = site && this.drVault(site);
+    const airGapped = site?.airGappedVaultArn ? this.drVault(site, true) : undefined;
+    if (site) this.shareVaultKey(request.vault, site);
     const key = `${Names.nodeUniqueId(request.vault.backupVault.node)}|${request.vault.environment}|${request.policy.key}|` +
-      (drVault ? request.drSite!.vaultArn : '-');
+      (drVault ? `${site!.vaultArn}|${site!.airGappedVaultArn ?? '-'}` : '-');
     let entry = this.plans.get(key);
     if (!entry) {
       const id = `Plan${this.plans.size + 1}`;
@@ -140,7 +145,11 @@ export class BackupPlanRegistry extends Construct {
             destinationBackupVault: drVault,
             deleteAfter: r.deleteAfter,
             moveToColdStorageAfter: r.moveToColdStorageAfter,
-          }],
+          }, ...(airGapped && fitsAirGapped(r.deleteAfter.toDays(), site!) ? [{
+            // The air-gapped vault keeps recovery points warm, within its retention range.
+            destinationBackupVault: airGapped,
+            deleteAfter: r.deleteAfter,
+          }] : [])],
         })),
       });
       entry = { plan, selections: [], resourceCount: 0 };
@@ -175,10 +184,43 @@ export class BackupPlanRegistry extends Construct {
     return { plan: entry.plan, resourceCount: entry.resourceCount };
   }
 
-  /** The DR site's vault, imported once per site and stack (no resource is added). */
-  private drVault(site: IDrSecondarySite): backup.IBackupVault {
-    const id = `DrVault-${Names.nodeUniqueId(site.node)}`;
-    return (this.node.tryFindChild(id) as backup.IBackupVault | undefined) ?? backup.BackupVault.fromBackupVaultArn(this, id, site.vaultArn);
+  /** The DR site's vault (or air-gapped vault), imported once per site and stack (no resource is added). */
+  private drVault(site: IDrSecondarySite, airGapped = false): backup.IBackupVault {
+    const id = `${airGapped ? 'DrAirGappedVault' : 'DrVault'}-${Names.nodeUniqueId(site.node)}`;
+    return (this.node.tryFindChild(id) as backup.IBackupVault | undefined)
+      ?? backup.BackupVault.fromBackupVaultArn(this, id, airGapped ? site.airGappedVaultArn! : site.vaultArn);
+  }
+
+  /**
+   * Cross-account copies: recovery points that AWS Backup fully manages are encrypted with the source vault's key,
+   * which the DR account must be able to use. Done on keys the library created; a warning names imported keys.
+   */
+  private shareVaultKey(vault: IRecoveryVault, site: IDrSecondarySite) {
+    const account = Stack.of(this).account;
+    if (site.account === account) return;
+    const key = vault.encryptionKey;
+    const marker = `${key ? Names.nodeUniqueId(key.node) : 'none'}|${site.account}`;
+    if (this.sharedKeys.has(marker)) return;
+    this.sharedKeys.add(marker);
+    if (key instanceof kms.Key) {
+      key.addToResourcePolicy(new iam.PolicyStatement({
+        sid: `AllowDrAccount${site.account}ToCopy`,
+        principals: [new iam.AccountPrincipal(site.account)],
+        actions: ['kms:Decrypt', 'kms:DescribeKey'],
+        resources: ['*'],
+      }));
+      key.addToResourcePolicy(new iam.PolicyStatement({
+        sid: `AllowDrAccount${site.account}ServiceGrants`,
+        principals: [new iam.AccountPrincipal(site.account)],
+        actions: ['kms:CreateGrant'],
+        resources: ['*'],
+        conditions: { Bool: { 'kms:GrantIsForAWSResource': true } },
+      }));
+    } else {
+      Annotations.of(vault).addWarningV2('cdk-backup-dr:dr-key-not-shared',
+        `cross-account copies to ${site.node.path} (account ${site.account}) need the key of vault ${vault.node.path} shared with that account: ` +
+        `allow arn:aws:iam::${site.account}:root kms:Decrypt, kms:DescribeKey and kms:CreateGrant (kms:GrantIsForAWSResource) in its key policy`);
+    }
   }
 
   private addManagedPolicies(names: string[]) {
@@ -204,4 +246,8 @@ export class BackupPlanRegistry extends Construct {
       }
     }
   }
+}
+
+function fitsAirGapped(days: number, site: IDrSecondarySite): boolean {
+  return days >= (site.airGappedMinRetentionDays ?? 7) && days <= (site.airGappedMaxRetentionDays ?? 36_500);
 }
