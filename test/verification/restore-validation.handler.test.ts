@@ -21,13 +21,18 @@ const RESTORED = 'arn:aws:dynamodb:eu-west-1:111111111111:table/awsbackup-restor
 const T0 = new Date('2026-03-07T02:10:00Z');
 
 function event(jobId = 'job-1'): RestoreJobEvent {
-  return { source: 'aws.backup', 'detail-type': 'Restore Job State Change', detail: { restoreJobId: jobId, status: 'COMPLETED', restoreTestingPlanArn: PLAN } };
+  return { 'source': 'aws.backup', 'detail-type': 'Restore Job State Change', 'detail': { restoreJobId: jobId, status: 'COMPLETED', restoreTestingPlanArn: PLAN } };
 }
 
 function job(created: string, source = SOURCE, seconds = 1800, plan = PLAN) {
   return {
-    RestoreJobId: 'job-1', Status: 'COMPLETED' as const, CreatedResourceArn: created, SourceResourceArn: source,
-    CreationDate: T0, CompletionDate: new Date(T0.getTime() + seconds * 1000), CreatedBy: { RestoreTestingPlanArn: plan },
+    RestoreJobId: 'job-1',
+    Status: 'COMPLETED' as const,
+    CreatedResourceArn: created,
+    SourceResourceArn: source,
+    CreationDate: T0,
+    CompletionDate: new Date(T0.getTime() + seconds * 1000),
+    CreatedBy: { RestoreTestingPlanArn: plan },
   };
 }
 

@@ -166,7 +166,9 @@ export async function monitor(event: MonitorEvent, deps: MonitorDeps = {}): Prom
   return { policy: event.policy, resources: ages, policyAgeSeconds: policyAge, metricsPublished: data.length };
 }
 
-async function latestRestorableTime(arn: string, kind: ResourceKind, dynamodb: DynamoDBClient, rds: RDSClient, retry: RetryOptions): Promise<Date | undefined> {
+async function latestRestorableTime(
+  arn: string, kind: ResourceKind, dynamodb: DynamoDBClient, rds: RDSClient, retry: RetryOptions,
+): Promise<Date | undefined> {
   switch (kind) {
     case 'DYNAMODB_TABLE': {
       const out = await withRetry('dynamodb:DescribeContinuousBackups', () => dynamodb.send(new DescribeContinuousBackupsCommand({ TableName: arn })), retry);

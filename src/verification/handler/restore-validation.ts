@@ -24,8 +24,8 @@ import { identifierOf, kindOf, log, MetricDatum, POLICY_TAG, putMetrics, RetryOp
 
 export interface RestoreJobEvent {
   readonly 'detail-type'?: string;
-  readonly source?: string;
-  readonly detail: {
+  readonly 'source'?: string;
+  readonly 'detail': {
     readonly restoreJobId: string;
     readonly status?: string;
     readonly restoreTestingPlanArn?: string;

@@ -1,0 +1,4 @@
+export * from './verification-constants';
+export * from './protection-verification';
+export * from './recovery-point-monitor';
+export * from './restore-testing';
