@@ -158,8 +158,7 @@ export function replicateArchive(scope: Construct, options: ArchiveReplicationOp
       },
     }],
   };
-  // The replication configuration references the role's policy: create it first.
-  cfn.node.addDependency(policy);
+  // No dependency on the policy: it names the bucket (a cycle); S3 uses the role only when it replicates.
   return { role, replica, replicationTimeControl: rtc, strategy: wiring.strategy };
 }
 
