@@ -105,6 +105,37 @@ export interface DerivedBackupPolicy {
   readonly key: string;
 }
 
+/** Input of `BackupPolicyDerivation.deriveJobSchedule`. */
+export interface JobScheduleInput {
+  /** Declared RPO and RTO. */
+  readonly objectives: RecoveryObjectives;
+  /**
+   * Shortest interval the job can run at.
+   * @default Duration.minutes(15)
+   */
+  readonly minimumInterval?: Duration;
+  /**
+   * Largest RPO the job supports (e.g. what its monitoring can look back).
+   * @default - no maximum
+   */
+  readonly maximumRpo?: Duration;
+  /**
+   * Why `maximumRpo` exists, for the error message.
+   * @default 'its monitoring window'
+   */
+  readonly maximumRpoReason?: string;
+}
+
+/** A scheduled job's derived schedule. */
+export interface DerivedJobSchedule {
+  /** Interval between two runs (never more than the RPO). */
+  readonly interval: Duration;
+  /** EventBridge Scheduler expression (`rate(...)`). */
+  readonly expression: string;
+  /** Human-readable periodicity ("every 4 hours", "daily"). */
+  readonly label: string;
+}
+
 /** AWS Backup limits and the library's fixed windows. */
 const START_WINDOW_MINUTES = 60; // the minimum AWS Backup accepts when the window is set
 const MAX_RETENTION_DAYS = 36_500; // 100 years
@@ -128,6 +159,12 @@ const CADENCES: Cadence[] = [
   { minutes: 7 * DAY, cron: 'cron(0 3 ? * SUN *)', label: 'weekly', name: 'Weekly' },
   { minutes: 31 * DAY, cron: 'cron(0 3 1 * ? *)', label: 'monthly', name: 'Monthly' },
 ];
+/** Scheduled jobs (EventBridge Scheduler) also run every 15 and 30 minutes; monthly is left to AWS Backup. */
+const JOB_CADENCES: Cadence[] = [
+  { minutes: 15, cron: '', label: 'every 15 minutes', name: 'Every15m' },
+  { minutes: 30, cron: '', label: 'every 30 minutes', name: 'Every30m' },
+  ...CADENCES.filter((c) => c.minutes <= 7 * DAY),
+];
 const MONTHLY_SAMPLE_CRON = 'cron(0 4 1 * ? *)';
 const YEARLY_SAMPLE_CRON = 'cron(0 5 1 1 ? *)';
 
@@ -143,21 +180,8 @@ export class BackupPolicyDerivation {
   public static derive(input: BackupPolicyInput): DerivedBackupPolicy {
     const content = input.content ?? BackupContent.CURRENT_DATA;
     const continuous = input.continuousBackup ?? ContinuousBackupSupport.AWS_BACKUP;
-    const rpo = concreteMinutes(input.objectives.rpo, 'objectives.rpo');
-    const rto = concreteMinutes(input.objectives.rto, 'objectives.rto');
+    const { rpo } = checkObjectives(input.objectives);
     const minContinuous = concreteMinutes(input.minimumContinuousRpo ?? Duration.minutes(5), 'minimumContinuousRpo');
-    if (rpo <= 0) {
-      throw new BackupDrConfigError(
-        `objectives.rpo is ${input.objectives.rpo.toHumanString()}: no backup method can guarantee zero data loss; ` +
-        'declare the smallest loss you accept (e.g. Duration.minutes(15)) and use synchronous replication (a DR site with MULTI_SITE) for the rest',
-      );
-    }
-    if (rto < MIN_RTO_MINUTES) {
-      throw new BackupDrConfigError(
-        `objectives.rto is ${input.objectives.rto.toHumanString()}: restoring from a backup takes longer than ${MIN_RTO_MINUTES} minutes; ` +
-        `declare an RTO of at least ${MIN_RTO_MINUTES} minutes, or run a warm standby / multi-site DR site for this workload`,
-      );
-    }
     const r = PolicyDefaults.resolve(input.environment, input.retention);
     const routineDays = concreteDays(r.routine, 'retention.routine');
     checkRange(routineDays, 1, MAX_RETENTION_DAYS, 'retention.routine (days)', 'AWS Backup keeps recovery points 1 day to 100 years');
@@ -238,7 +262,64 @@ export class BackupPolicyDerivation {
     };
   }
 
+  /**
+   * Derive the schedule of a scheduled job that is not an AWS Backup rule (external database dumps):
+   * the longest interval of the same ladder (plus 15 and 30 minutes, which EventBridge Scheduler can run)
+   * that is no longer than the RPO, with the same objectives checks as `derive`.
+   */
+  public static deriveJobSchedule(input: JobScheduleInput): DerivedJobSchedule {
+    const { rpo } = checkObjectives(input.objectives);
+    const min = concreteMinutes(input.minimumInterval ?? Duration.minutes(15), 'minimumInterval');
+    if (input.maximumRpo) {
+      const max = concreteMinutes(input.maximumRpo, 'maximumRpo');
+      if (rpo > max) {
+        throw new BackupDrConfigError(
+          `objectives.rpo is ${input.objectives.rpo.toHumanString()}, above the ${input.maximumRpo.toHumanString()} this job supports ` +
+          `(${input.maximumRpoReason ?? 'its monitoring window'}); declare an RPO of ${input.maximumRpo.toHumanString()} or less`,
+        );
+      }
+    }
+    const cadence = JOB_CADENCES.filter((c) => c.minutes >= min && c.minutes <= rpo).pop();
+    if (!cadence) {
+      throw new BackupDrConfigError(
+        `objectives.rpo is ${input.objectives.rpo.toHumanString()}, but this job runs at most every ${Duration.minutes(min).toHumanString()} ` +
+        `(a scheduled copy cannot be continuous); declare an RPO of at least ${Duration.minutes(min).toHumanString()}, or protect the data ` +
+        'with a service that has point-in-time recovery (RDS/Aurora with RdsBackupPolicy)',
+      );
+    }
+    return { interval: Duration.minutes(cadence.minutes), expression: rateOf(cadence.minutes), label: cadence.label };
+  }
+
   private constructor() {}
+}
+
+/**
+ * The checks every objectives declaration passes, whichever construct receives it: concrete durations,
+ * an RPO above zero, an RTO a restore can meet.
+ */
+function checkObjectives(objectives: RecoveryObjectives): { rpo: number; rto: number } {
+  const rpo = concreteMinutes(objectives.rpo, 'objectives.rpo');
+  const rto = concreteMinutes(objectives.rto, 'objectives.rto');
+  if (rpo <= 0) {
+    throw new BackupDrConfigError(
+      `objectives.rpo is ${objectives.rpo.toHumanString()}: no backup method can guarantee zero data loss; ` +
+      'declare the smallest loss you accept (e.g. Duration.minutes(15)) and use synchronous replication (a DR site with MULTI_SITE) for the rest',
+    );
+  }
+  if (rto < MIN_RTO_MINUTES) {
+    throw new BackupDrConfigError(
+      `objectives.rto is ${objectives.rto.toHumanString()}: restoring from a backup takes longer than ${MIN_RTO_MINUTES} minutes; ` +
+      `declare an RTO of at least ${MIN_RTO_MINUTES} minutes, or run a warm standby / multi-site DR site for this workload`,
+    );
+  }
+  return { rpo, rto };
+}
+
+/** `rate(...)` for a whole number of minutes, in the largest exact unit. */
+function rateOf(minutes: number): string {
+  if (minutes % DAY === 0) return `rate(${minutes / DAY} ${minutes === DAY ? 'day' : 'days'})`;
+  if (minutes % HOUR === 0) return `rate(${minutes / HOUR} ${minutes === HOUR ? 'hour' : 'hours'})`;
+  return `rate(${minutes} minutes)`;
 }
 
 function needScheduled(input: BackupPolicyInput, rpo: number): never {

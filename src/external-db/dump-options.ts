@@ -3,6 +3,7 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { checkKeyPrefix } from '../core/key-prefix';
 import { BackupDrConfigError } from '../core/validation';
 import { S3ArchiveLifecycle } from '../s3/s3-archive-lifecycle';
 
@@ -17,6 +18,14 @@ export enum DumpCompression {
   GZIP = 'gzip',
   /** No compression. */
   NONE = 'none',
+}
+
+/** Where a dump runs. */
+export enum DumpComputeKind {
+  /** A container-image Lambda function (up to 15 minutes per run). */
+  LAMBDA = 'LAMBDA',
+  /** The same image as an ECS Fargate task (no time limit; needs a VPC). */
+  FARGATE = 'FARGATE',
 }
 
 /** Options of the Lambda compute. */
@@ -58,17 +67,17 @@ export class DumpCompute {
     if (memorySize < 512 || memorySize > 10240) {
       throw new BackupDrConfigError(`compute: memorySize is ${memorySize} MiB; Lambda accepts 128–10240 and the dump needs at least 512`);
     }
-    return new DumpCompute('LAMBDA', memorySize, undefined);
+    return new DumpCompute(DumpComputeKind.LAMBDA, memorySize, undefined);
   }
 
   /** The same image as an ECS Fargate task started by EventBridge Scheduler (no 15-minute limit; needs `vpc`). */
   public static fargate(options: FargateDumpComputeOptions = {}): DumpCompute {
-    return new DumpCompute('FARGATE', options.memoryLimitMiB ?? 2048, options);
+    return new DumpCompute(DumpComputeKind.FARGATE, options.memoryLimitMiB ?? 2048, options);
   }
 
   private constructor(
-    /** 'LAMBDA' or 'FARGATE'. */
-    public readonly kind: string,
+    /** Lambda or Fargate. */
+    public readonly kind: DumpComputeKind,
     /** Memory in MiB. */
     public readonly memoryMiB: number,
     /** Fargate options when kind is FARGATE. */
@@ -113,11 +122,7 @@ export class DumpDestination {
   /** A bucket and prefix. */
   public static bucket(bucket: s3.IBucket, options: DumpDestinationOptions = {}): DumpDestination {
     const prefix = options.prefix ?? 'external-db/';
-    if (prefix.startsWith('/') || (prefix !== '' && !prefix.endsWith('/')) || /[^A-Za-z0-9!_.*'()/-]/.test(prefix)) {
-      throw new BackupDrConfigError(
-        `destination: prefix "${prefix}" must not start with "/", must end with "/" and use only letters, digits and !_.*'()/- ; e.g. "external-db/orders/"`,
-      );
-    }
+    checkKeyPrefix(prefix, 'destination.prefix');
     return new DumpDestination(bucket, prefix, options.encryptionKey ?? bucket.encryptionKey);
   }
 

@@ -101,10 +101,10 @@ describe('ExternalDbBackupLambda', () => {
 
   test.each<[Duration, string, number]>([
     [Duration.minutes(15), 'rate(15 minutes)', 900],
-    [Duration.minutes(20), 'rate(20 minutes)', 900],
+    [Duration.minutes(20), 'rate(15 minutes)', 900],
     [Duration.hours(6), 'rate(6 hours)', 900],
     [Duration.days(1), 'rate(1 day)', 900],
-    [Duration.days(3), 'rate(3 days)', 900],
+    [Duration.days(3), 'rate(1 day)', 900],
   ])('RPO %s → %s, timeout %d s', (rpo, expression, timeout) => {
     const { stack } = setup({ objectives: { rpo, rto: Duration.hours(8) } });
     const t = synthTemplate(stack);
@@ -187,6 +187,33 @@ describe('ExternalDbBackupLambda', () => {
     t.hasResourceProperties('AWS::Lambda::Function', { VpcConfig: Match.objectLike({ SubnetIds: Match.anyValue() }) });
   });
 
+  test('Lambda compute: an alarm fires when a run used 80% of the timeout, naming the fix; every alarm notifies the topic', () => {
+    const { stack, dump } = setup();
+    const t = synthTemplate(stack);
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'CdkBackupDr/ExternalDb',
+      MetricName: 'BackupTimeoutUsedPercent',
+      Statistic: 'Maximum',
+      Threshold: 80,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      AlarmDescription: Match.stringLikeRegexp('80% or more of the Lambda timeout \\(15 minutes\\).*DumpCompute.fargate\\(\\)'),
+    });
+    const topic = stack.resolve((dump.alarmTopic as any).topicArn);
+    const alarms = t.findResources('AWS::CloudWatch::Alarm');
+    // RPO per database (2), deadline, Lambda errors, dead letters.
+    expect(Object.keys(alarms)).toHaveLength(5);
+    for (const alarm of Object.values(alarms)) expect(alarm.Properties.AlarmActions).toEqual([topic]);
+  });
+
+  test('Fargate compute: failed runs (ERROR log lines) raise the errors alarm; no Lambda deadline alarm', () => {
+    const stack = testStack();
+    setup({ compute: DumpCompute.fargate(), vpc: new ec2.Vpc(stack, 'Vpc', { maxAzs: 2 }) }, stack);
+    const t = synthTemplate(stack);
+    t.hasResourceProperties('AWS::Logs::MetricFilter', { FilterPattern: '{ $.level = "ERROR" }' });
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', { Namespace: 'CdkBackupDr/Jobs', Threshold: 1 });
+    expect(Object.values(t.findResources('AWS::CloudWatch::Alarm')).some((a) => a.Properties.MetricName === 'BackupTimeoutUsedPercent')).toBe(false);
+  });
+
   test('Fargate compute: same image as a scheduled task with no time limit', () => {
     const stack = testStack();
     const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 2, natGateways: 1 });
@@ -214,7 +241,8 @@ describe('ExternalDbBackupLambda', () => {
   test('options reach the handler configuration', () => {
     const { stack } = setup({
       compression: DumpCompression.GZIP,
-      maxDatabaseSize: Size.tebibytes(2),
+      // 20 GiB at 25 MiB/s is about 14 minutes: the largest kind of database a Lambda dump accepts.
+      maxDatabaseSize: Size.gibibytes(20),
       engine: ExternalDbEngine.mariadb(11),
       environment: DEV,
       tls: false,
@@ -222,7 +250,7 @@ describe('ExternalDbBackupLambda', () => {
     });
     synthTemplate(stack).hasResourceProperties('AWS::Lambda::Function', {
       MemorySize: 4096,
-      Environment: { Variables: Match.objectLike({ COMPRESSION: 'gzip', ENGINE: 'mariadb', ENGINE_MAJOR: '11', TLS_MODE: 'disable', MAX_DATABASE_SIZE_BYTES: String(2 * 1024 ** 4) }) },
+      Environment: { Variables: Match.objectLike({ COMPRESSION: 'gzip', ENGINE: 'mariadb', ENGINE_MAJOR: '11', TLS_MODE: 'disable', MAX_DATABASE_SIZE_BYTES: String(20 * 1024 ** 3) }) },
     });
     Annotations.fromStack(stack).hasWarning('/TestStack/Dump', Match.stringLikeRegexp('tls is false'));
   });
@@ -245,28 +273,30 @@ describe('ExternalDbBackupLambda', () => {
   test('records its inventory entry', () => {
     const { stack } = setup();
     const entry = BackupCatalogMetadata.entriesOf(stack).find((e) => e.backupName === 'TestStack/Dump')!;
-    expect(entry).toMatchObject({ content: 'Current data', environment: 'Pro', periodicity: 'every 1 hour (retention: destination lifecycle)' });
+    expect(entry).toMatchObject({ content: 'Current data', environment: 'Pro', periodicity: 'hourly (retention: destination lifecycle)' });
     expect(entry.supportType).toBe('Scheduled dump (Lambda) of postgres 16 to S3');
   });
 
   test.each<[string, () => Partial<ExternalDbBackupLambdaProps>, RegExp]>([
     ['RPO below 15 minutes', () => ({ objectives: { rpo: Duration.minutes(10), rto: Duration.hours(1) } }),
-      /\[TestStack\/Dump\] objectives.rpo is 10 minutes: a logical dump cannot do continuous backup/],
-    ['RPO beyond 7 days', () => ({ objectives: { rpo: Duration.days(8), rto: Duration.days(1) } }), /objectives.rpo is 8 days: the missed-backup alarm can look back at most 7 days/],
+      /\[TestStack\/Dump\] objectives.rpo is 10 minutes, but this job runs at most every 15 minutes \(a scheduled copy cannot be continuous\)/],
+    ['RPO beyond 7 days', () => ({ objectives: { rpo: Duration.days(8), rto: Duration.days(1) } }), /objectives.rpo is 8 days, above the 7 days this job supports \(the missed-backup alarm can look back at most 7 days in CloudWatch\)/],
     ['a dump larger than S3 allows', () => ({ maxDatabaseSize: Size.gibibytes(60_000) }), /maxDatabaseSize is 60000 GiB, above the 50000 GiB/],
     ['an empty database list', () => ({ databases: [] }), /databases is \[\]: give at least one database name/],
     ['a bad database name', () => ({ databases: ['crm; drop'] }), /databases is \[crm; drop\]/],
     ['TLS off for PRO', () => ({ tls: false }), /tls is false for a PRO database/],
     ['Fargate without a VPC', () => ({ compute: DumpCompute.fargate() }), /DumpCompute.fargate\(\) needs vpc/],
-    ['too little memory for the part size', () => ({ maxDatabaseSize: Size.tebibytes(20) }),
-      /compute: 2048 MiB of memory is too little for maxDatabaseSize 20480 GiB \(2098 MiB multipart parts need about 8904 MiB\)/],
+    ['a Lambda dump of a database too large for 15 minutes', () => ({ maxDatabaseSize: Size.gibibytes(30) }),
+      /maxDatabaseSize is 30.0 GiB: at 25 MiB\/s a dump takes about 21 minutes, more than Lambda's 15-minute limit.*use compute: DumpCompute.fargate\(\)/],
+    ['too little memory for the part size', () => ({ maxDatabaseSize: Size.tebibytes(20), compute: DumpCompute.fargate(), vpc: new ec2.Vpc(testStack(), 'V') }),
+      /compute: 2048 MiB of memory is too little for maxDatabaseSize 20480 GiB \(2098 MiB multipart parts need about 8904 MiB\); give the task more memory/],
   ])('rejects %s', (_name, overrides, message) => {
     expect(() => setup(overrides())).toThrow(message);
   });
 
   test.each<[string, () => unknown, RegExp]>([
     ['an unsupported engine version', () => ExternalDbEngine.postgres(9), /postgres major version 9 is not supported; use a whole major version between 10 and 18/],
-    ['a destination prefix with a leading slash', () => DumpDestination.bucket(new s3.Bucket(testStack(), 'B'), { prefix: '/dumps/' }), /prefix "\/dumps\/" must not start with "\/"/],
+    ['a destination prefix with a leading slash', () => DumpDestination.bucket(new s3.Bucket(testStack(), 'B'), { prefix: '/dumps/' }), /destination.prefix is '\/dumps\/', but a key prefix must not start with "\/"/],
     ['Lambda memory below 512 MiB', () => DumpCompute.lambda({ memorySize: 256 }), /memorySize is 256 MiB/],
   ])('rejects %s', (_name, make, message) => {
     expect(make).toThrow(message);
@@ -291,7 +321,7 @@ describe('ExternalDbBackupLambda', () => {
 describe('DumpDestination.archive', () => {
   test('writes to a CURRENT_DATA archive\'s routine prefix with its key', () => {
     const stack = testStack();
-    const archive = new S3ArchiveLifecycle(stack, 'Archive', { content: BackupContent.CURRENT_DATA, environment: DEV, prefix: 'crm/' });
+    const archive = new S3ArchiveLifecycle(stack, 'Archive', { content: BackupContent.CURRENT_DATA, environment: DEV, objectives: RecoveryTier.STANDARD, prefix: 'crm/' });
     new ExternalDbBackupLambda(stack, 'Dump', {
       engine: ExternalDbEngine.postgres(15),
       connectionSecret: new secretsmanager.Secret(stack, 'Conn'),
@@ -309,7 +339,7 @@ describe('DumpDestination.archive', () => {
 
   test('other content classes get an external-db/ prefix inside the archive', () => {
     const stack = testStack();
-    const archive = new S3ArchiveLifecycle(stack, 'Archive', { content: BackupContent.HISTORICAL_DATA, environment: DEV });
+    const archive = new S3ArchiveLifecycle(stack, 'Archive', { content: BackupContent.HISTORICAL_DATA, environment: DEV, objectives: RecoveryTier.ARCHIVE });
     expect(DumpDestination.archive(archive).prefix).toBe('external-db/');
     expect(DumpDestination.archive(archive, { prefix: 'legacy/' }).prefix).toBe('legacy/');
   });
