@@ -158,21 +158,15 @@ describeWithServices('external-db handler faults', (svc) => {
 
     // ---- S3 ---------------------------------------------------------------------------------------
 
-    test('HTTP 500 on part uploads, absorbed by the retries: the backup restores row-exact', async () => {
-      proxy.addFault({ op: 'UploadPart', status: 500, code: 'InternalError', times: 2 });
-      const lines: string[] = [];
-      await runBackup(config('s3-500-recovered'), deps(lines));
-      expect(proxy.injected.UploadPart).toBe(2);
-      await expectRestorable('s3-500-recovered', lines);
-    });
-
-    test('throttling (503 SlowDown) absorbed by the retries: the backup restores row-exact', async () => {
-      proxy.addFault({ op: 'UploadPart', status: 503, code: 'SlowDown', times: 1 });
+    test('HTTP 500 and throttling (503 SlowDown) absorbed by the retries: the backup restores row-exact', async () => {
       proxy.addFault({ op: 'CreateMultipartUpload', status: 503, code: 'SlowDown', times: 1 });
+      proxy.addFault({ op: 'UploadPart', status: 500, code: 'InternalError', times: 2 });
+      proxy.addFault({ op: 'UploadPart', status: 503, code: 'SlowDown', times: 1 });
+      proxy.addFault({ op: 'CompleteMultipartUpload', status: 500, code: 'InternalError', times: 1 });
       const lines: string[] = [];
-      await runBackup(config('s3-throttled-recovered'), deps(lines));
-      expect(proxy.injected).toMatchObject({ UploadPart: 1, CreateMultipartUpload: 1 });
-      await expectRestorable('s3-throttled-recovered', lines);
+      await runBackup(config('s3-recovered'), deps(lines));
+      expect(proxy.injected).toEqual({ CreateMultipartUpload: 1, UploadPart: 3, CompleteMultipartUpload: 1 });
+      await expectRestorable('s3-recovered', lines);
     });
 
     test('throttling that outlasts the retries fails the upload', async () => {
@@ -243,9 +237,13 @@ describeWithServices('external-db handler faults', (svc) => {
 
     test('bad S3 credentials', async () => {
       const bad = new S3Client({
-        endpoint: proxy.endpoint, region: svc.s3.region, forcePathStyle: true, maxAttempts: 1,
+        endpoint: proxy.endpoint,
+        region: svc.s3.region,
+        forcePathStyle: true,
+        maxAttempts: 1,
         credentials: { accessKeyId: 'AKIAWRONGWRONGWRONG', secretAccessKey: 'wrong' },
-        requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED',
+        requestChecksumCalculation: 'WHEN_REQUIRED',
+        responseChecksumValidation: 'WHEN_REQUIRED',
       });
       const lines: string[] = [];
       try {
@@ -300,9 +298,19 @@ describeWithServices('external-db handler faults', (svc) => {
       proxy.setMode('hold');
       const saved = { ...process.env };
       Object.assign(process.env, {
-        SECRET_ARN, ENGINE: db.engine, ENGINE_MAJOR: String(db.major), BUCKET: svc.s3.bucket, PREFIX: `${prefix}deadline`,
-        MAX_DATABASE_SIZE_BYTES: String(1024 ** 3), TLS_MODE: db.tlsMode, COMPRESSION: 'none', ENVIRONMENT: 'QA',
-        METRICS_NAMESPACE: 'Test/ExternalDb', SAFETY_MARGIN_MS: '60000', S3_ENDPOINT: proxy.endpoint, S3_FORCE_PATH_STYLE: 'true',
+        SECRET_ARN,
+        ENGINE: db.engine,
+        ENGINE_MAJOR: String(db.major),
+        BUCKET: svc.s3.bucket,
+        PREFIX: `${prefix}deadline`,
+        MAX_DATABASE_SIZE_BYTES: String(1024 ** 3),
+        TLS_MODE: db.tlsMode,
+        COMPRESSION: 'none',
+        ENVIRONMENT: 'QA',
+        METRICS_NAMESPACE: 'Test/ExternalDb',
+        SAFETY_MARGIN_MS: '60000',
+        S3_ENDPOINT: proxy.endpoint,
+        S3_FORCE_PATH_STYLE: 'true',
       });
       const logSpy = jest.spyOn(console, 'log').mockImplementation(() => undefined);
       try {

@@ -14,6 +14,7 @@ import { EngineAdapter, engineAdapters } from './support/engines';
 import {
   deletePrefix, describeWithServices, ensureBucket, getText, listKeys, listUploads, testS3Client, uniquePrefix,
 } from './support/services';
+import type { DbSecret } from '../../src/external-db/handler/aws';
 import { BackupManifest, runBackup } from '../../src/external-db/handler/backup';
 import { Compression } from '../../src/external-db/handler/config';
 import { main } from '../../src/external-db/handler/index';
@@ -135,8 +136,75 @@ describeWithServices('external-db handler: backup and restore round trip', (svc)
       expect(await db.exists(target)).toBe(false);
     });
 
+    test('the Fargate entry point (`node index.js --once`) backs up from the environment and exits 0', async () => {
+      const saved = { ...process.env };
+      Object.assign(process.env, {
+        SECRET_ARN,
+        ENGINE: db.engine,
+        ENGINE_MAJOR: String(db.major),
+        BUCKET: svc.s3.bucket,
+        PREFIX: `${prefix}fargate`,
+        MAX_DATABASE_SIZE_BYTES: String(1024 ** 3),
+        TLS_MODE: db.tlsMode,
+        ENVIRONMENT: 'Pro',
+        SAFETY_MARGIN_MS: '0',
+        S3_ENDPOINT: svc.s3.endpoint,
+        S3_FORCE_PATH_STYLE: 'true',
+        BACKUP_JOB: 'the-job',
+      });
+      const logSpy = jest.spyOn(console, 'log').mockImplementation(() => undefined);
+      try {
+        expect(await main(['--once'])).toBe(0);
+        const keys = await listKeys(s3, svc.s3.bucket, `${prefix}fargate/`);
+        expect(keys).toEqual([expect.stringMatching(db.extension('zstd')), expect.stringMatching(/manifest\.json$/)]);
+        const lines = logSpy.mock.calls.map((c) => String(c[0]));
+        expect(emfRecords(lines)).toEqual([expect.objectContaining({ BackupJob: 'the-job', BackupSuccess: 1 })]);
+      } finally {
+        logSpy.mockRestore();
+        for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
+        Object.assign(process.env, saved);
+      }
+    });
+
+    test('expected fingerprint covers the seeded data (guards the comparison itself)', () => {
+      expect(expected.customers).toMatch(/^6:/);
+      expect(expected.blobs).toMatch(/^2003:/);
+      expect(expected.events).toMatch(/^120000:/);
+      expect(expected.function).toBe('42');
+      if (db.engine === 'postgres') expect(expected.sequence).toBe('1001');
+      else expect(expected).toMatchObject({ routines: '1', triggers: '1', scheduled_events: '1' });
+    });
+  });
+
+  describe('the restore command line', () => {
+    const db = engineAdapters(svc)[0];
+    const suffix = `cli_${process.pid}`;
+    const source = `bdr_rt_src_${suffix}`;
+    const prefix = uniquePrefix('roundtrip-cli');
+    let s3: S3Client;
+    let expected: Record<string, string>;
+    const restored: string[] = [];
+    const freshTarget = async (name: string) => {
+      const target = `bdr_rt_${name}_${suffix}`;
+      restored.push(target);
+      await db.drop(target);
+      return target;
+    };
+    beforeAll(async () => {
+      s3 = testS3Client(svc.s3);
+      await db.recreate(source);
+      await db.seed(source);
+      expected = await db.fingerprint(source);
+    });
+    afterAll(async () => {
+      for (const d of [source, ...restored]) await db.drop(d);
+      await deletePrefix(s3, svc.s3.bucket, prefix);
+      s3.destroy();
+    });
+
+    // Engine-independent (argument parsing, password from the environment): runs once, on PostgreSQL.
     test('the restore script runs from the command line (ts-node), password from the environment', async () => {
-      const run = await runBackup(config('zstd', 'cli'), { s3, secretsManager: new SecretsManagerClient({}), log: () => undefined });
+      const run = await runBackup(db.config(SECRET_ARN, prefix, { compression: 'zstd' }), { s3, fetchSecret: async () => db.secret(source) as unknown as DbSecret, log: () => undefined });
       const target = await freshTarget('cli');
       const script = path.join(__dirname, '../../src/external-db/handler/restore.ts');
       const { code, output } = await new Promise<{ code: number | null; output: string }>((resolve) => {
@@ -162,36 +230,6 @@ describeWithServices('external-db handler: backup and restore round trip', (svc)
       expect({ code, output }).toMatchObject({ code: 0, output: expect.stringContaining('"msg":"restored"') });
       expect(output).not.toContain(db.password);
       expect(await db.fingerprint(target)).toEqual(expected);
-    });
-
-    test('the Fargate entry point (`node index.js --once`) backs up from the environment and exits 0', async () => {
-      const saved = { ...process.env };
-      Object.assign(process.env, {
-        SECRET_ARN, ENGINE: db.engine, ENGINE_MAJOR: String(db.major), BUCKET: svc.s3.bucket, PREFIX: `${prefix}fargate`,
-        MAX_DATABASE_SIZE_BYTES: String(1024 ** 3), TLS_MODE: db.tlsMode, ENVIRONMENT: 'Pro', SAFETY_MARGIN_MS: '0',
-        S3_ENDPOINT: svc.s3.endpoint, S3_FORCE_PATH_STYLE: 'true', BACKUP_JOB: 'the-job',
-      });
-      const logSpy = jest.spyOn(console, 'log').mockImplementation(() => undefined);
-      try {
-        expect(await main(['--once'])).toBe(0);
-        const keys = await listKeys(s3, svc.s3.bucket, `${prefix}fargate/`);
-        expect(keys).toEqual([expect.stringMatching(db.extension('zstd')), expect.stringMatching(/manifest\.json$/)]);
-        const lines = logSpy.mock.calls.map((c) => String(c[0]));
-        expect(emfRecords(lines)).toEqual([expect.objectContaining({ BackupJob: 'the-job', BackupSuccess: 1 })]);
-      } finally {
-        logSpy.mockRestore();
-        for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
-        Object.assign(process.env, saved);
-      }
-    });
-
-    test('expected fingerprint covers the seeded data (guards the comparison itself)', () => {
-      expect(expected.customers).toMatch(/^6:/);
-      expect(expected.blobs).toMatch(/^2003:/);
-      expect(expected.events).toMatch(/^120000:/);
-      expect(expected.function).toBe('42');
-      if (db.engine === 'postgres') expect(expected.sequence).toBe('1001');
-      else expect(expected).toMatchObject({ routines: '1', triggers: '1', scheduled_events: '1' });
     });
   });
 });

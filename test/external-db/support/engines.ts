@@ -31,6 +31,10 @@ export interface EngineAdapter {
   readonly port: number;
   readonly user: string;
   readonly password: string;
+  /** What a wrong password looks like in the error. */
+  readonly wrongPasswordError: RegExp;
+  /** What a killed dump session looks like in the error. */
+  readonly killedSessionError: RegExp;
   secret(database: string, overrides?: Record<string, unknown>): Record<string, unknown>;
   config(secretArn: string, prefix: string, overrides?: Partial<BackupConfig>): BackupConfig;
   target(database: string): RestoreTarget;
@@ -48,10 +52,6 @@ export interface EngineAdapter {
   killSession(id: string): Promise<void>;
   /** Number of open dump sessions of the handler. */
   dumpSessions(database: string): Promise<number>;
-  /** What a wrong password looks like in the error. */
-  readonly wrongPasswordError: RegExp;
-  /** What a killed dump session looks like in the error. */
-  readonly killedSessionError: RegExp;
 }
 
 export function engineAdapters(svc: Services): EngineAdapter[] {
@@ -78,7 +78,8 @@ export function engineAdapters(svc: Services): EngineAdapter[] {
     major: pg.major,
     format: 'pg_dump-custom',
     extension: (c) => (c === 'zstd' ? /\.pgdump\.zst$/ : /\.pgdump$/),
-    compressions: ['zstd', 'gzip', 'none'],
+    // 'none' restores in the fault suite (its recovered faults back up uncompressed).
+    compressions: ['zstd', 'gzip'],
     host: pg.host,
     port: pg.port,
     user: pg.user,
