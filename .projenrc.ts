@@ -20,8 +20,10 @@ const project = new awscdk.AwsCdkConstructLibrary({
   release: false,
   // Node 20 on the build machines; Lambda functions use Node.js 22+ at run time.
   minNodeVersion: '20.0.0',
-  // Floor: cdk-nag 3 needs >= 2.257; template validation against CloudFormation rules needs >= 2.262.
-  cdkVersion: '2.262.0',
+  // Floor: cdk-nag 3 needs >= 2.257; template validation against CloudFormation rules needs >= 2.262; 2.276
+  // no longer prints aws_dynamodb.TableGrantsProps deprecation warnings on every synth of a user's app.
+  // Tests run against exactly this version (devDependency), which is also the peer minimum.
+  cdkVersion: '2.276.0',
   constructsVersion: '10.5.1',
   jsiiVersion: '~6.0.0',
   typescriptVersion: '~6.0',

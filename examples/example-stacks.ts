@@ -72,15 +72,19 @@ export class ProWorkloadStack extends Stack {
     this.vault = new RecoveryVault(this, 'Vault', { environment, breakGlassRole: this.teams.breakGlass });
 
     // Archives, one per content class of the policy.
-    const currentData = new S3ArchiveLifecycle(this, 'CurrentDataArchive', { content: BackupContent.CURRENT_DATA, environment, access });
-    new S3ArchiveLifecycle(this, 'HistoricalArchive', { content: BackupContent.HISTORICAL_DATA, environment, access });
-    const code = new S3ArchiveLifecycle(this, 'CodeArchive', { content: BackupContent.CODE, environment, access });
+    const currentData = new S3ArchiveLifecycle(this, 'CurrentDataArchive', {
+      content: BackupContent.CURRENT_DATA, objectives: RecoveryTier.STANDARD, environment, access,
+    });
+    new S3ArchiveLifecycle(this, 'HistoricalArchive', { content: BackupContent.HISTORICAL_DATA, objectives: RecoveryTier.ARCHIVE, environment, access });
+    const code = new S3ArchiveLifecycle(this, 'CodeArchive', { content: BackupContent.CODE, objectives: RecoveryTier.STANDARD, environment, access });
     const ci = new iam.Role(this, 'CiRole', { assumedBy: new iam.AccountRootPrincipal(), description: 'CI pipeline pushing git bundles' });
     code.grantBundleUpload(ci, 'payments-api');
     NagAcknowledgements.acknowledge(ci, 'HIPAA.Security-IAMNoInlinePolicy', 'CI role of the example; grants are its default policy');
     NagAcknowledgements.acknowledge(ci, 'NIST.800.53.R5-IAMNoInlinePolicy', 'CI role of the example; grants are its default policy');
     NagAcknowledgements.acknowledge(ci, 'PCI.DSS.321-IAMNoInlinePolicy', 'CI role of the example; grants are its default policy');
-    const documentation = new S3ArchiveLifecycle(this, 'DocumentationArchive', { content: BackupContent.DOCUMENTATION, environment, access });
+    const documentation = new S3ArchiveLifecycle(this, 'DocumentationArchive', {
+      content: BackupContent.DOCUMENTATION, objectives: RecoveryTier.ARCHIVE, environment, access,
+    });
     documentation.addDocuments('Procedures', [s3deploy.Source.asset(path.join(__dirname, 'docs'))], 'procedures/');
 
     // Relational databases: Aurora (critical) and an RDS instance, in isolated subnets.
@@ -130,7 +134,7 @@ export class ProWorkloadStack extends Stack {
       environment,
       access,
       vault: this.vault,
-      snapshotExport: { bucket: currentData.bucket, prefix: 'rds-samples' },
+      sampleExport: { bucket: currentData.bucket, prefix: 'rds-samples/' },
     });
     new RdsBackupPolicy(this, 'ReportingBackup', { instances: [reporting], objectives: RecoveryTier.STANDARD, environment, access, vault: this.vault });
 
@@ -143,7 +147,7 @@ export class ProWorkloadStack extends Stack {
       environment,
       access,
       vault: this.vault,
-      sampleExport: { bucket: currentData.bucket, prefix: 'dynamodb-samples' },
+      sampleExport: { bucket: currentData.bucket, prefix: 'dynamodb-samples/' },
     });
     new DynamoPitrBackup(this, 'SessionsBackup', { tables: [sessions], objectives: RecoveryTier.STANDARD, environment, access, vault: this.vault });
 
@@ -153,7 +157,7 @@ export class ProWorkloadStack extends Stack {
       encryptionKey: new kms.Key(this, 'CrmConnectionKey', { enableKeyRotation: true }),
     });
     NagAcknowledgements.acknowledge(onPrem, 'AwsSolutions-SMG4', 'credentials of an external database are rotated by its DBA, outside AWS');
-    for (const pack of ['HIPAA.Security', 'NIST.800.53.R5', 'PCI.DSS.321']) {
+    for (const pack of NAG_COMPLIANCE_PACKS) {
       NagAcknowledgements.acknowledge(onPrem, `${pack}-SecretsManagerRotationEnabled`, 'credentials of an external database are rotated by its DBA, outside AWS');
     }
     new ExternalDbBackupLambda(this, 'CrmDump', {
@@ -179,7 +183,7 @@ export class DevWorkloadStack extends Stack {
     this.teams = new TeamRoles(this, 'Teams');
     const access = this.teams.access();
     new DynamoPitrBackup(this, 'OrdersBackup', { tables: [exampleTable(this, 'Orders')], objectives: RecoveryTier.STANDARD, environment, access });
-    new S3ArchiveLifecycle(this, 'CodeArchive', { content: BackupContent.CODE, environment, access });
+    new S3ArchiveLifecycle(this, 'CodeArchive', { content: BackupContent.CODE, objectives: RecoveryTier.STANDARD, environment, access });
   }
 }
 
