@@ -12,7 +12,7 @@ import { DeploymentEnvironment } from '../core/environment';
 import { PolicyDefaults } from '../core/retention';
 import { BackupDrConfigError, checkRange, concreteDays, inScope } from '../core/validation';
 
-/** Actions on recovery points that only the break-glass principal may perform. */
+/** @internal Actions on recovery points that only the break-glass principal may perform. */
 export const PROTECTED_RECOVERY_POINT_ACTIONS = ['backup:DeleteRecoveryPoint', 'backup:UpdateRecoveryPointLifecycle'];
 
 /**
