@@ -350,6 +350,14 @@ function rule(ruleName: string, kind: BackupRuleKind, c: Cadence, deleteAfterDay
 function sample(name: string, kind: BackupRuleKind, c: Cadence, keep: Duration, coldAfter: Duration | undefined, prop: string): DerivedBackupRule {
   const keepDays = concreteDays(keep, prop);
   checkRange(keepDays, 1, MAX_RETENTION_DAYS, `${prop} (days)`, 'AWS Backup keeps recovery points 1 day to 100 years');
+  const intervalDays = Math.ceil(c.minutes / DAY);
+  if (keepDays < intervalDays) {
+    // The policy asks for an updated sample at all times: one kept shorter than its interval leaves a gap.
+    throw new BackupDrConfigError(
+      `${prop} is ${keepDays} days, shorter than the ${c.label} interval of the sample (${intervalDays} days): for ` +
+      `${intervalDays - keepDays} days of every period no sample would exist; keep it at least ${intervalDays} days, or disable it with Duration.days(0)`,
+    );
+  }
   let cold: number | undefined;
   if (coldAfter) {
     cold = concreteDays(coldAfter, `${prop}ColdStorageAfter`);

@@ -173,12 +173,51 @@ describe('BackupPolicyDerivation.derive', () => {
         coldStorageSupported: true,
         retention: { monthlySample: Duration.days(100), monthlySampleColdStorageAfter: Duration.days(30) },
       }, /retention.monthlySample is 100 days but retention.monthlySampleColdStorageAfter is 30 days.*keep it for 120 days or more/],
+      ['a monthly sample kept less than a month', { objectives: RecoveryTier.STANDARD, environment: QA, retention: { monthlySample: Duration.days(10) } },
+        /retention.monthlySample is 10 days, shorter than the monthly interval of the sample \(31 days\).*at least 31 days, or disable it with Duration.days\(0\)/],
+      ['a yearly sample kept less than a year', { objectives: RecoveryTier.STANDARD, environment: PRO, retention: { yearlySample: Duration.days(200) } },
+        /retention.yearlySample is 200 days, shorter than the yearly interval of the sample \(365 days\)/],
       ['fractional previous versions', { objectives: RecoveryTier.STANDARD, environment: PRO, content: BackupContent.CODE, retention: { previousVersions: 1.5 } },
         /previousVersions is 1.5, but must be a whole number/],
       ['negative previous versions', { objectives: RecoveryTier.STANDARD, environment: PRO, content: BackupContent.CODE, retention: { previousVersions: -1 } },
         /previousVersions is -1/],
     ])('%s', (_name, input, message) => {
       expect(() => BackupPolicyDerivation.derive(input)).toThrow(message);
+    });
+  });
+
+  test('accepted edges: samples kept exactly one interval; a disabled sample', () => {
+    const p = BackupPolicyDerivation.derive({
+      objectives: RecoveryTier.STANDARD, environment: PRO, retention: { monthlySample: Duration.days(31), yearlySample: Duration.days(365) },
+    });
+    expect(p.rules.find((r) => r.kind === BackupRuleKind.MONTHLY_SAMPLE)?.deleteAfter.toDays()).toBe(31);
+    expect(p.rules.find((r) => r.kind === BackupRuleKind.YEARLY_SAMPLE)?.deleteAfter.toDays()).toBe(365);
+    const q = BackupPolicyDerivation.derive({ objectives: RecoveryTier.STANDARD, environment: QA, retention: { monthlySample: Duration.days(0) } });
+    expect(q.rules.some((r) => r.kind === BackupRuleKind.MONTHLY_SAMPLE)).toBe(false);
+  });
+
+  describe('deriveJobSchedule (external dumps): the same ladder and the same objectives checks', () => {
+    test.each<[Duration, string]>([
+      [Duration.minutes(15), 'rate(15 minutes)'],
+      [Duration.minutes(59), 'rate(30 minutes)'],
+      [Duration.hours(1), 'rate(1 hour)'],
+      [Duration.hours(5), 'rate(4 hours)'],
+      [Duration.hours(24), 'rate(1 day)'],
+      [Duration.days(7), 'rate(7 days)'],
+    ])('RPO %s → %s (never longer than the RPO)', (rpo, expression) => {
+      const s = BackupPolicyDerivation.deriveJobSchedule({ objectives: { rpo, rto: Duration.hours(4) } });
+      expect(s.expression).toBe(expression);
+      expect(s.interval.toMinutes()).toBeLessThanOrEqual(rpo.toMinutes());
+    });
+
+    test.each<[string, Parameters<typeof BackupPolicyDerivation.deriveJobSchedule>[0], RegExp]>([
+      ['an RPO below the shortest interval', { objectives: { rpo: Duration.minutes(10), rto: Duration.hours(1) } }, /objectives.rpo is 10 minutes, but this job runs at most every 15 minutes/],
+      ['an RPO above the maximum', { objectives: { rpo: Duration.days(8), rto: Duration.hours(1) }, maximumRpo: Duration.days(7), maximumRpoReason: 'alarm window' },
+        /objectives.rpo is 8 days, above the 7 days this job supports \(alarm window\)/],
+      ['an RTO below 15 minutes (same check as derive)', { objectives: { rpo: Duration.hours(1), rto: Duration.minutes(5) } }, /objectives.rto is 5 minutes: restoring from a backup takes longer than 15 minutes/],
+      ['a zero RPO (same check as derive)', { objectives: { rpo: Duration.minutes(0), rto: Duration.hours(1) } }, /no backup method can guarantee zero data loss/],
+    ])('refuses %s', (_name, input, message) => {
+      expect(() => BackupPolicyDerivation.deriveJobSchedule(input)).toThrow(message);
     });
   });
 
