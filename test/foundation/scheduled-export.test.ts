@@ -1,14 +1,15 @@
 import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
-import { Match } from 'aws-cdk-lib/assertions';
+import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as sns from 'aws-cdk-lib/aws-sns';
+import { DeploymentEnvironment } from '../../src/core/environment';
 import { BackupDrConfigError } from '../../src/core/validation';
 import { MAX_RESOURCES_PER_POLICY, ScheduledExport } from '../../src/foundation/scheduled-export';
 import { synthTemplate, testStack } from '../support/app';
 
 function exporter(stack: Stack, topic?: sns.ITopic) {
-  return new ScheduledExport(stack, 'Export', { purpose: 'test export', alarmTopic: topic });
+  return new ScheduledExport(stack, 'Export', { purpose: 'test export', environment: DeploymentEnvironment.PRO, alarmTopic: topic });
 }
 
 describe('ScheduledExport', () => {
@@ -25,8 +26,8 @@ describe('ScheduledExport', () => {
       Handler: 'index.handler',
       ReservedConcurrentExecutions: 2,
       Timeout: 120,
-      DeadLetterConfig: { TargetArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('ExportDeadLetterQueue'), 'Arn'] } },
-      LoggingConfig: { LogFormat: 'JSON', LogGroup: { Ref: Match.stringLikeRegexp('ExportLogGroup') } },
+      DeadLetterConfig: { TargetArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ExportJobDeadLetterQueue'), 'Arn'] } },
+      LoggingConfig: { LogFormat: 'JSON', LogGroup: { Ref: Match.stringLikeRegexp('^ExportJobLogGroup') } },
       Environment: Match.absent(),
     });
     t.hasResourceProperties('AWS::Lambda::EventInvokeConfig', { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 21600 });
@@ -64,8 +65,8 @@ describe('ScheduledExport', () => {
 
   test('two exports in one stack share the operations key', () => {
     const stack = testStack();
-    new ScheduledExport(stack, 'A', { purpose: 'a' });
-    new ScheduledExport(stack, 'B', { purpose: 'b' });
+    new ScheduledExport(stack, 'A', { purpose: 'a', environment: DeploymentEnvironment.PRO });
+    new ScheduledExport(stack, 'B', { purpose: 'b', environment: DeploymentEnvironment.PRO });
     synthTemplate(stack).resourceCountIs('AWS::KMS::Key', 1);
   });
 
@@ -91,22 +92,22 @@ describe('ScheduledExport', () => {
       },
     });
     t.hasResourceProperties('AWS::IAM::ManagedPolicy', {
-      Roles: [{ Ref: Match.stringLikeRegexp('ExportRole') }],
+      Roles: [{ Ref: Match.stringLikeRegexp('^ExportRole') }],
       PolicyDocument: {
         Statement: [
-          { Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('ExportLogGroup'), 'Arn'] } },
-          { Effect: 'Allow', Action: 'sqs:SendMessage', Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('ExportDeadLetterQueue'), 'Arn'] } },
+          { Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ExportJobLogGroup'), 'Arn'] } },
+          { Effect: 'Allow', Action: 'sqs:SendMessage', Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ExportJobDeadLetterQueue'), 'Arn'] } },
           { Effect: 'Allow', Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('BackupDrOperationsKey'), 'Arn'] } },
         ],
       },
     });
     t.hasResourceProperties('AWS::IAM::ManagedPolicy', {
-      Roles: [{ Ref: Match.stringLikeRegexp('ExportSchedulerRole') }],
+      Roles: [{ Ref: Match.stringLikeRegexp('^ExportJobSchedulerRole') }],
       PolicyDocument: {
         Statement: [
-          { Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('ExportFunction'), 'Arn'] } },
-          { Effect: 'Allow', Action: 'sqs:SendMessage', Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('ExportDeadLetterQueue'), 'Arn'] } },
+          { Effect: 'Allow', Action: 'sqs:SendMessage', Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ExportJobDeadLetterQueue'), 'Arn'] } },
           { Effect: 'Allow', Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('BackupDrOperationsKey'), 'Arn'] } },
+          { Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ExportFunction'), 'Arn'] } },
         ],
       },
     });
@@ -141,13 +142,25 @@ describe('ScheduledExport', () => {
     });
   });
 
-  test('without a topic the alarms exist without actions', () => {
+  test('without a topic the synth warns that the alarms have no action (cdk-backup-dr:alarms-without-action)', () => {
+    // GIVEN
     const stack = testStack();
+    // WHEN
     exporter(stack);
-    const t = synthTemplate(stack);
-    for (const alarm of Object.values(t.findResources('AWS::CloudWatch::Alarm'))) {
-      expect(alarm.Properties.AlarmActions).toBeUndefined();
-    }
+    // THEN
+    synthTemplate(stack);
+    Annotations.fromStack(stack).hasWarning('/TestStack/Export/Job',
+      Match.stringLikeRegexp('the alarms of test export have no action.*\\[ack: cdk-backup-dr:alarms-without-action\\]'));
+  });
+
+  test('with a topic the synth does not warn about alarms without action', () => {
+    // GIVEN
+    const stack = testStack();
+    // WHEN
+    exporter(stack, new sns.Topic(stack, 'Topic'));
+    // THEN
+    synthTemplate(stack);
+    Annotations.fromStack(stack).hasNoWarning('*', Match.stringLikeRegexp('cdk-backup-dr:alarms-without-action'));
   });
 
   test('addSchedule renders a flexible, UTC schedule targeting the function with DLQ, retries and the scheduled time in the input', () => {
@@ -166,9 +179,9 @@ describe('ScheduledExport', () => {
       FlexibleTimeWindow: { Mode: 'FLEXIBLE', MaximumWindowInMinutes: 60 },
       State: 'ENABLED',
       Target: {
-        Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('ExportFunction'), 'Arn'] },
-        RoleArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('ExportSchedulerRole'), 'Arn'] },
-        DeadLetterConfig: { Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('ExportDeadLetterQueue'), 'Arn'] } },
+        Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ExportFunction'), 'Arn'] },
+        RoleArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ExportJobSchedulerRole'), 'Arn'] },
+        DeadLetterConfig: { Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ExportJobDeadLetterQueue'), 'Arn'] } },
         RetryPolicy: { MaximumRetryAttempts: 3, MaximumEventAgeInSeconds: 21600 },
         Input: JSON.stringify({
           kind: 'dynamodb-table-export',
@@ -186,6 +199,12 @@ describe('ScheduledExport', () => {
     const stack = testStack();
     const e = exporter(stack);
     expect(() => e.addSchedule('S', {
+      schedule: scheduler.ScheduleExpression.expression('cron(0 6 1 * ? *)'),
+      description: 'x',
+      event: {},
+      flexibleWindow: Duration.days(2),
+    })).toThrow(BackupDrConfigError);
+    expect(() => e.addSchedule('S2', {
       schedule: scheduler.ScheduleExpression.expression('cron(0 6 1 * ? *)'),
       description: 'x',
       event: {},
