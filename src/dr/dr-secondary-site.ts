@@ -276,7 +276,7 @@ export class DrSecondarySite extends Construct implements IDrSecondarySite {
       throw new BackupDrConfigError(`[${this.node.path}] airGappedMinRetention/airGappedMaxRetention are set but logicallyAirGapped is not; set logicallyAirGapped: true or remove them`);
     }
 
-    const out = (id: string, value: string, description: string) => new CfnOutput(this, id, { value, description });
+    const out = (outputId: string, value: string, description: string) => new CfnOutput(this, outputId, { value, description });
     out('Region', this.region, 'Region of the DR site');
     out('VaultName', this.vaultName, 'DR recovery vault name (restore recovery points from here)');
     out('VaultArn', this.vault.backupVault.backupVaultArn, 'DR recovery vault ARN (copy destination)');

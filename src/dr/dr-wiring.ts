@@ -1,10 +1,10 @@
 import { Stack, Token } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
+import { registerDrWorkload } from './dr-secondary-site';
 import { DrResourceType, DrStrategy, DrStrategyTable, describeType } from '../core/dr-strategy';
 import { DeploymentEnvironment } from '../core/environment';
 import { RecoveryObjectives } from '../core/recovery-objectives';
 import { BackupDrConfigError } from '../core/validation';
-import { registerDrWorkload } from './dr-secondary-site';
 import { IDrSecondarySite } from '../foundation/dr-site';
 
 /** What a protection construct tells the DR site about one kind of resource it protects. */

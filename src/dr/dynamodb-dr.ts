@@ -55,7 +55,9 @@ export function applyDynamoDbDr(scope: IConstruct, options: DynamoDbDrOptions): 
       'set advancedBackupFeatures: true (or leave it unset: a drSite turns it on)',
     );
   }
-  const wiring = wireDrSite(scope, { drSite: site, environment: options.environment, objectives: options.objectives, resourceType: DrResourceType.DYNAMODB_TABLE });
+  const wiring = wireDrSite(scope, {
+    drSite: site, environment: options.environment, objectives: options.objectives, resourceType: DrResourceType.DYNAMODB_TABLE,
+  });
   const replicated: string[] = [];
   if (strategyAtLeast(wiring.strategy, DrStrategy.WARM_STANDBY)) {
     if (wiring.crossAccount) {

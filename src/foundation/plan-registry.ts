@@ -10,8 +10,9 @@ import { DerivedBackupPolicy } from '../core/schedule-derivation';
 import { BackupDrConfigError } from '../core/validation';
 import { NagAcknowledgements } from '../nag/nag-acknowledgements';
 
-/** AWS Backup quotas the registry respects by construction. */
+/** @internal AWS Backup quota: ARNs per backup selection (the registry fills selections up to it). */
 export const MAX_ARNS_PER_SELECTION = 500;
+/** @internal AWS Backup quota: selections per backup plan. */
 export const MAX_SELECTIONS_PER_PLAN = 100;
 
 /** Kind of resource joined to a plan: decides which AWS-managed service policies the shared role needs. */
@@ -44,7 +45,7 @@ export interface PlanRequest {
   readonly drSite?: IDrSecondarySite;
 }
 
-/** Recovery point tag carrying the environment ('Pro' | 'QA' | 'Dev'), for environment-scoped IAM conditions. */
+/** @internal Recovery point tag carrying the environment ('Pro' | 'QA' | 'Dev'), for environment-scoped IAM conditions. */
 export const ENVIRONMENT_RECOVERY_POINT_TAG = 'cdk-backup-dr:environment';
 
 /** A deduplicated plan and its selections. */

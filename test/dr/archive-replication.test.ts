@@ -84,10 +84,14 @@ describe('replicateArchive', () => {
       expect(replicateArchive(scope, { drSite: site, environment: PRO, objectives: { rpo, rto: Duration.hours(8) }, bucket, archiveName: 'hot', content: BackupContent.CURRENT_DATA })
         .replicationTimeControl).toBe(rtc);
       Template.fromStack(primary).hasResourceProperties('AWS::S3::Bucket', {
-        ReplicationConfiguration: { Rules: [Match.objectLike({ Destination: Match.objectLike(rtc ? {
-          ReplicationTime: { Status: 'Enabled', Time: { Minutes: 15 } },
-          Metrics: { Status: 'Enabled', EventThreshold: { Minutes: 15 } },
-        } : { ReplicationTime: Match.absent(), Metrics: Match.absent() }) })] },
+        ReplicationConfiguration: {
+          Rules: [Match.objectLike({
+            Destination: Match.objectLike(rtc ? {
+              ReplicationTime: { Status: 'Enabled', Time: { Minutes: 15 } },
+              Metrics: { Status: 'Enabled', EventThreshold: { Minutes: 15 } },
+            } : { ReplicationTime: Match.absent(), Metrics: Match.absent() }),
+          })],
+        },
       });
     }
   });
@@ -102,7 +106,9 @@ describe('replicateArchive', () => {
     replicateArchive(scope, { drSite: siteWithKey, environment: PRO, objectives: RecoveryTier.STANDARD, bucket, archiveName: 'orders', content: BackupContent.CODE });
     const t = Template.fromStack(primary);
     t.hasResourceProperties('AWS::S3::Bucket', {
-      ReplicationConfiguration: { Rules: [Match.objectLike({ Destination: Match.objectLike({ EncryptionConfiguration: { ReplicaKmsKeyID: arn } }) })] },
+      ReplicationConfiguration: {
+        Rules: [Match.objectLike({ Destination: Match.objectLike({ EncryptionConfiguration: { ReplicaKmsKeyID: arn } }) })],
+      },
     });
     t.hasResourceProperties('AWS::IAM::Policy', { PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: ['kms:Encrypt', 'kms:GenerateDataKey'], Resource: arn })]) } });
   });
@@ -139,7 +145,8 @@ describe('replicateArchive', () => {
 
     test('an RPO S3 replication cannot meet', () => {
       const { site, primary, scope } = twoRegions(DrStrategy.MULTI_SITE);
-      expect(() => replicateArchive(scope, { ...base, objectives: { rpo: Duration.minutes(5), rto: Duration.hours(1) }, drSite: site, bucket: archiveBucket(primary) }))
+      const objectives = { rpo: Duration.minutes(5), rto: Duration.hours(1) };
+      expect(() => replicateArchive(scope, { ...base, objectives, drSite: site, bucket: archiveBucket(primary) }))
         .toThrow(/objectives\.rpo 5 minutes \(bound 15 minutes\) of Primary\/Protection \(S3 archives\) cannot be met by strategy MULTI_SITE/);
     });
   });

@@ -9,11 +9,11 @@ import { BackupContent } from '../../src/core/content';
 import { DrResourceType, DrStrategy } from '../../src/core/dr-strategy';
 import { DeploymentEnvironment } from '../../src/core/environment';
 import { RecoveryTier } from '../../src/core/recovery-objectives';
+import { BackupPolicyDerivation } from '../../src/core/schedule-derivation';
 import { DR_SITE_METADATA_TYPE, DrSecondarySite } from '../../src/dr/dr-secondary-site';
 import { wireDrSite } from '../../src/dr/dr-wiring';
 import { BackupPlanRegistry, ProtectedResourceType } from '../../src/foundation/plan-registry';
 import { RecoveryVault } from '../../src/foundation/recovery-vault';
-import { BackupPolicyDerivation } from '../../src/core/schedule-derivation';
 import { TEST_CONTEXT, synthTemplate } from '../support/app';
 
 const { PRO, DEV, QA } = DeploymentEnvironment;
@@ -71,28 +71,36 @@ describe('DrSecondarySite', () => {
     const stack = drStack(DR_OTHER_ACCOUNT);
     new DrSecondarySite(stack, 'Site', { environment: PRO, sourceAccounts: ['111111111111', '333333333333'] });
     const t = synthTemplate(stack);
-    const principals = { AWS: [
-      { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::111111111111:root']] },
-      { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::333333333333:root']] },
-    ] };
+    const principals = {
+      AWS: [
+        { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::111111111111:root']] },
+        { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::333333333333:root']] },
+      ],
+    };
     t.hasResourceProperties('AWS::Backup::BackupVault', {
-      AccessPolicy: { Statement: Match.arrayWith([{
-        Sid: 'AllowCopyIntoVaultFromSourceAccounts', Effect: 'Allow', Principal: principals, Action: 'backup:CopyIntoBackupVault', Resource: '*',
-      }]) },
+      AccessPolicy: {
+        Statement: Match.arrayWith([{
+          Sid: 'AllowCopyIntoVaultFromSourceAccounts', Effect: 'Allow', Principal: principals, Action: 'backup:CopyIntoBackupVault', Resource: '*',
+        }]),
+      },
     });
     t.hasResourceProperties('AWS::KMS::Key', {
-      KeyPolicy: { Statement: Match.arrayWith([
-        Match.objectLike({
-          Sid: 'AllowSourceAccountsBackupAndReplication',
-          Principal: principals,
-          Action: ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey*', 'kms:ReEncrypt*'],
-          Condition: { StringEquals: { 'kms:ViaService': ['backup.eu-central-1.amazonaws.com', 's3.eu-central-1.amazonaws.com'] } },
-        }),
-        Match.objectLike({
-          Sid: 'AllowSourceAccountsServiceGrants', Principal: principals, Action: 'kms:CreateGrant',
-          Condition: { Bool: { 'kms:GrantIsForAWSResource': true } },
-        }),
-      ]) },
+      KeyPolicy: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Sid: 'AllowSourceAccountsBackupAndReplication',
+            Principal: principals,
+            Action: ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey*', 'kms:ReEncrypt*'],
+            Condition: { StringEquals: { 'kms:ViaService': ['backup.eu-central-1.amazonaws.com', 's3.eu-central-1.amazonaws.com'] } },
+          }),
+          Match.objectLike({
+            Sid: 'AllowSourceAccountsServiceGrants',
+            Principal: principals,
+            Action: 'kms:CreateGrant',
+            Condition: { Bool: { 'kms:GrantIsForAWSResource': true } },
+          }),
+        ]),
+      },
     });
   });
 
@@ -101,16 +109,22 @@ describe('DrSecondarySite', () => {
     new DrSecondarySite(stack, 'Site', { environment: PRO, organizationId: 'o-abcdef1234' });
     const t = synthTemplate(stack);
     t.hasResourceProperties('AWS::Backup::BackupVault', {
-      AccessPolicy: { Statement: Match.arrayWith([Match.objectLike({
-        Sid: 'AllowCopyIntoVaultFromSourceAccounts', Principal: { AWS: '*' }, Action: 'backup:CopyIntoBackupVault',
-        Condition: { StringEquals: { 'aws:PrincipalOrgID': 'o-abcdef1234' } },
-      })]) },
+      AccessPolicy: {
+        Statement: Match.arrayWith([Match.objectLike({
+          Sid: 'AllowCopyIntoVaultFromSourceAccounts',
+          Principal: { AWS: '*' },
+          Action: 'backup:CopyIntoBackupVault',
+          Condition: { StringEquals: { 'aws:PrincipalOrgID': 'o-abcdef1234' } },
+        })]),
+      },
     });
     t.hasResourceProperties('AWS::KMS::Key', {
-      KeyPolicy: { Statement: Match.arrayWith([Match.objectLike({
-        Sid: 'AllowSourceAccountsBackupAndReplication',
-        Condition: { StringEquals: { 'aws:PrincipalOrgID': 'o-abcdef1234', 'kms:ViaService': Match.anyValue() } },
-      })]) },
+      KeyPolicy: {
+        Statement: Match.arrayWith([Match.objectLike({
+          Sid: 'AllowSourceAccountsBackupAndReplication',
+          Condition: { StringEquals: { 'aws:PrincipalOrgID': 'o-abcdef1234', 'kms:ViaService': Match.anyValue() } },
+        })]),
+      },
     });
   });
 
@@ -130,10 +144,12 @@ describe('DrSecondarySite', () => {
     t.resourceCountIs('AWS::S3::Bucket', 2); // the replica and the site's access-log bucket
     t.hasResourceProperties('AWS::S3::Bucket', {
       BucketName: 'backup-dr-pro-orders-111111111111-eu-central-1',
-      BucketEncryption: { ServerSideEncryptionConfiguration: [{
-        BucketKeyEnabled: true,
-        ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: { 'Fn::GetAtt': [Match.stringLikeRegexp('SiteKey'), 'Arn'] } },
-      }] },
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [{
+          BucketKeyEnabled: true,
+          ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: { 'Fn::GetAtt': [Match.stringLikeRegexp('SiteKey'), 'Arn'] } },
+        }],
+      },
       VersioningConfiguration: { Status: 'Enabled' },
       PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
       LifecycleConfiguration: { Rules: [Match.objectLike({ Id: 'Archive', Transitions: [{ StorageClass: 'GLACIER', TransitionInDays: 90 }] })] },
@@ -145,10 +161,13 @@ describe('DrSecondarySite', () => {
     expect(output(t, 'SiteReplicaordersName')).toEqual({ Ref: expect.stringMatching(/^SiteReplicaorders/) });
     t.hasResourceProperties('AWS::S3::BucketPolicy', {
       Bucket: { Ref: Match.stringLikeRegexp('SiteReplicaAccessLogs') },
-      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({
-        Principal: { Service: 'logging.s3.amazonaws.com' }, Action: 's3:PutObject',
-        Condition: { ArnLike: { 'aws:SourceArn': { 'Fn::GetAtt': [Match.stringLikeRegexp('SiteReplicaorders'), 'Arn'] } }, StringEquals: { 'aws:SourceAccount': '111111111111' } },
-      })]) },
+      PolicyDocument: {
+        Statement: Match.arrayWith([Match.objectLike({
+          Principal: { Service: 'logging.s3.amazonaws.com' },
+          Action: 's3:PutObject',
+          Condition: { ArnLike: { 'aws:SourceArn': { 'Fn::GetAtt': [Match.stringLikeRegexp('SiteReplicaorders'), 'Arn'] } }, StringEquals: { 'aws:SourceAccount': '111111111111' } },
+        })]),
+      },
     });
   });
 
@@ -157,11 +176,13 @@ describe('DrSecondarySite', () => {
     const site = new DrSecondarySite(stack, 'Site', { environment: PRO, sourceAccounts: ['111111111111'] });
     site.replicaBucket({ archiveName: 'orders', content: BackupContent.CURRENT_DATA });
     synthTemplate(stack).hasResourceProperties('AWS::S3::BucketPolicy', {
-      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({
-        Sid: 'AllowReplicationFromSourceAccounts',
-        Action: ['s3:ObjectOwnerOverrideToBucketOwner', 's3:ReplicateDelete', 's3:ReplicateObject', 's3:ReplicateTags'],
-        Principal: { AWS: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::111111111111:root']] } },
-      })]) },
+      PolicyDocument: {
+        Statement: Match.arrayWith([Match.objectLike({
+          Sid: 'AllowReplicationFromSourceAccounts',
+          Action: ['s3:ObjectOwnerOverrideToBucketOwner', 's3:ReplicateDelete', 's3:ReplicateObject', 's3:ReplicateTags'],
+          Principal: { AWS: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::111111111111:root']] } },
+        })]),
+      },
     });
   });
 
@@ -216,10 +237,15 @@ describe('DrSecondarySite', () => {
     Annotations.fromStack(site.node.scope as Stack).hasInfo('/Dr/Site', Match.stringLikeRegexp(
       '^DR strategy WARM_STANDBY \\(cheapest strategy meeting every workload\'s objectives\\) for 2 workload\\(s\\): Primary/Orders'));
     const meta = site.node.metadata.find((m) => m.type === DR_SITE_METADATA_TYPE)!.data;
-    expect(meta).toMatchObject({ siteName: 'backup-dr-pro', strategy: 'WARM_STANDBY', strategyDeclared: false, workloads: [
-      { path: 'Primary/Orders', resourceType: 'DYNAMODB_TABLE', rpo: '1 day', rto: '8 hours' },
-      { path: 'Primary/Hot', resourceType: 'DYNAMODB_TABLE', rpo: '15 minutes', rto: '1 hour' },
-    ] });
+    expect(meta).toMatchObject({
+      siteName: 'backup-dr-pro',
+      strategy: 'WARM_STANDBY',
+      strategyDeclared: false,
+      workloads: [
+        { path: 'Primary/Orders', resourceType: 'DYNAMODB_TABLE', rpo: '1 day', rto: '8 hours' },
+        { path: 'Primary/Hot', resourceType: 'DYNAMODB_TABLE', rpo: '15 minutes', rto: '1 hour' },
+      ],
+    });
   });
 });
 
@@ -259,7 +285,8 @@ describe('wiring refusals (every construct runs them)', () => {
     const primary = new Stack(app, 'Primary', { env: primaryEnv ?? undefined });
     return { site, scope: new Construct(primary, 'Orders') };
   }
-  const wire = (scope: Construct, site: DrSecondarySite, environment = PRO, objectives = RecoveryTier.STANDARD, resourceType = DrResourceType.DYNAMODB_TABLE) =>
+  const wire = (scope: Construct, site: DrSecondarySite, environment = PRO, objectives = RecoveryTier.STANDARD,
+    resourceType = DrResourceType.DYNAMODB_TABLE) =>
     wireDrSite(scope, { drSite: site, environment, objectives, resourceType });
 
   test('a DR site in the primary region', () => {
@@ -311,9 +338,11 @@ describe('plan registry with a real site', () => {
     const primary = new Stack(app, 'Primary', { env: PRIMARY });
     const vault = RecoveryVault.forStack(primary, PRO);
     BackupPlanRegistry.of(primary).protect({
-      vault, drSite: site,
+      vault,
+      drSite: site,
       policy: BackupPolicyDerivation.derive({ objectives: RecoveryTier.STANDARD, environment: PRO, coldStorageSupported: true }),
-      resourceArns: ['arn:aws:dynamodb:eu-west-1:111111111111:table/t'], resourceType: ProtectedResourceType.DYNAMODB,
+      resourceArns: ['arn:aws:dynamodb:eu-west-1:111111111111:table/t'],
+      resourceType: ProtectedResourceType.DYNAMODB,
     });
     const t = synthTemplate(primary);
     const rules = (Object.values(t.findResources('AWS::Backup::BackupPlan'))[0] as any).Properties.BackupPlan.BackupPlanRule;
@@ -326,11 +355,16 @@ describe('plan registry with a real site', () => {
       ['YearlySample', [{ DestinationBackupVaultArn: dr, Lifecycle: { DeleteAfterDays: 2555, MoveToColdStorageAfterDays: 90 } }]],
     ]);
     t.hasResourceProperties('AWS::KMS::Key', {
-      KeyPolicy: { Statement: Match.arrayWith([
-        Match.objectLike({ Sid: 'AllowDrAccount222222222222ToCopy', Action: ['kms:Decrypt', 'kms:DescribeKey'],
-          Principal: { AWS: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::222222222222:root']] } } }),
-        Match.objectLike({ Sid: 'AllowDrAccount222222222222ServiceGrants', Action: 'kms:CreateGrant', Condition: { Bool: { 'kms:GrantIsForAWSResource': true } } }),
-      ]) },
+      KeyPolicy: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Sid: 'AllowDrAccount222222222222ToCopy',
+            Action: ['kms:Decrypt', 'kms:DescribeKey'],
+            Principal: { AWS: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::222222222222:root']] } },
+          }),
+          Match.objectLike({ Sid: 'AllowDrAccount222222222222ServiceGrants', Action: 'kms:CreateGrant', Condition: { Bool: { 'kms:GrantIsForAWSResource': true } } }),
+        ]),
+      },
     });
     // Nothing in the primary stack references the DR stack.
     expect(primary.dependencies).toEqual([]);
@@ -342,8 +376,11 @@ describe('plan registry with a real site', () => {
     const site = DrSecondarySite.fromSiteAttributes(primary, 'Site', { siteName: 'orders-dr', region: 'eu-central-1', account: '222222222222', environment: PRO, sourceAccounts: ['111111111111'] });
     const vault = RecoveryVault.fromVaultAttributes(primary, 'Vault', { backupVaultName: 'shared', environment: PRO });
     BackupPlanRegistry.of(primary).protect({
-      vault, drSite: site, policy: BackupPolicyDerivation.derive({ objectives: RecoveryTier.STANDARD, environment: PRO }),
-      resourceArns: ['arn:aws:dynamodb:eu-west-1:111111111111:table/t'], resourceType: ProtectedResourceType.DYNAMODB,
+      vault,
+      drSite: site,
+      policy: BackupPolicyDerivation.derive({ objectives: RecoveryTier.STANDARD, environment: PRO }),
+      resourceArns: ['arn:aws:dynamodb:eu-west-1:111111111111:table/t'],
+      resourceType: ProtectedResourceType.DYNAMODB,
     });
     Annotations.fromStack(primary).hasWarning('/Primary/Vault', Match.stringLikeRegexp('allow arn:aws:iam::222222222222:root kms:Decrypt'));
   });

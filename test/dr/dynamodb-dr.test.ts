@@ -29,8 +29,9 @@ describe('applyDynamoDbDr', () => {
     const { site, primary, scope } = twoRegions();
     const hot = new dynamodb.TableV2(primary, 'Hot', { partitionKey: pk });
     const cold = new dynamodb.TableV2(primary, 'Cold', { partitionKey: pk });
-    expect(applyDynamoDbDr(scope, { drSite: site, environment: PRO, objectives: RecoveryTier.CRITICAL, tables: [hot] }).strategy).toBe(DrStrategy.WARM_STANDBY);
-    expect(applyDynamoDbDr(scope, { drSite: site, environment: PRO, objectives: RecoveryTier.STANDARD, tables: [cold] }).replicatedTables).toEqual([]);
+    const base = { drSite: site, environment: PRO };
+    expect(applyDynamoDbDr(scope, { ...base, objectives: RecoveryTier.CRITICAL, tables: [hot] }).strategy).toBe(DrStrategy.WARM_STANDBY);
+    expect(applyDynamoDbDr(scope, { ...base, objectives: RecoveryTier.STANDARD, tables: [cold] }).replicatedTables).toEqual([]);
     const t = Template.fromStack(primary);
     t.hasResourceProperties('AWS::DynamoDB::GlobalTable', { Replicas: [Match.objectLike({ Region: 'eu-west-1' })] });
     t.hasResourceProperties('AWS::DynamoDB::GlobalTable', { Replicas: Match.arrayWith([Match.objectLike({ Region: 'eu-central-1' })]) });
@@ -40,7 +41,8 @@ describe('applyDynamoDbDr', () => {
     test('cross-region copies without advanced DynamoDB features', () => {
       const { site, primary, scope } = twoRegions();
       const t = new dynamodb.TableV2(primary, 'T', { partitionKey: pk });
-      expect(() => inScope(scope, () => applyDynamoDbDr(scope, { drSite: site, environment: PRO, objectives: RecoveryTier.STANDARD, tables: [t], advancedBackupFeatures: false })))
+      const options = { drSite: site, environment: PRO, objectives: RecoveryTier.STANDARD, tables: [t], advancedBackupFeatures: false };
+      expect(() => inScope(scope, () => applyDynamoDbDr(scope, options)))
         .toThrow(/^\[Primary\/Protection\] advancedBackupFeatures is false, but copies of DynamoDB backups to the DR site Dr\/Site .* set advancedBackupFeatures: true/);
     });
 

@@ -18,7 +18,10 @@ function instance(scope: Construct, id: string, props: Partial<rds.DatabaseInsta
   const vpc = (scope.node.tryFindChild('Vpc') as ec2.Vpc) ?? new ec2.Vpc(scope, 'Vpc', { maxAzs: 2, natGateways: 0 });
   return new rds.DatabaseInstance(scope, id, {
     engine: rds.DatabaseInstanceEngine.postgres({ version: rds.PostgresEngineVersion.VER_16 }),
-    vpc, vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED }, backupRetention: Duration.days(14), ...props,
+    vpc,
+    vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
+    backupRetention: Duration.days(14),
+    ...props,
   });
 }
 
@@ -46,11 +49,13 @@ describe('applyRdsDr', () => {
   test('without a declared strategy, an RPO of 1 hour picks PILOT_LIGHT; 24 hours stays BACKUP_AND_RESTORE (copies only)', () => {
     const a = twoRegions();
     const db = instance(a.primary, 'Db');
-    expect(applyRdsDr(a.scope, { drSite: a.site, environment: PRO, objectives: HOURLY, instances: [db], replicationRetentionDays: 7 }).instanceStrategy).toBe(DrStrategy.PILOT_LIGHT);
+    const options = { drSite: a.site, environment: PRO, objectives: HOURLY, instances: [db], replicationRetentionDays: 7 };
+    expect(applyRdsDr(a.scope, options).instanceStrategy).toBe(DrStrategy.PILOT_LIGHT);
     Template.fromStack(a.primary).hasResourceProperties('AWS::RDS::DBInstance', { AutomaticBackupReplicationRetentionPeriod: 7 });
     const b = twoRegions();
     const other = instance(b.primary, 'Db');
-    expect(applyRdsDr(b.scope, { drSite: b.site, environment: PRO, objectives: RecoveryTier.STANDARD, instances: [other] }).replicatedInstances).toEqual([]);
+    const standard = { drSite: b.site, environment: PRO, objectives: RecoveryTier.STANDARD, instances: [other] };
+    expect(applyRdsDr(b.scope, standard).replicatedInstances).toEqual([]);
     Template.fromStack(b.primary).hasResourceProperties('AWS::RDS::DBInstance', { AutomaticBackupReplicationRegion: Match.absent() });
   });
 
@@ -59,9 +64,12 @@ describe('applyRdsDr', () => {
     const vpc = new ec2.Vpc(primary, 'Vpc', { maxAzs: 2, natGateways: 0 });
     const cluster = new rds.DatabaseCluster(primary, 'Aurora', {
       engine: rds.DatabaseClusterEngine.auroraPostgres({ version: rds.AuroraPostgresEngineVersion.VER_16_4 }),
-      writer: rds.ClusterInstance.serverlessV2('Writer'), vpc, vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
+      writer: rds.ClusterInstance.serverlessV2('Writer'),
+      vpc,
+      vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
     });
-    expect(applyRdsDr(scope, { drSite: site, environment: PRO, objectives: RecoveryTier.STANDARD, clusters: [cluster] }).clusterStrategy).toBe(DrStrategy.PILOT_LIGHT);
+    const result = applyRdsDr(scope, { drSite: site, environment: PRO, objectives: RecoveryTier.STANDARD, clusters: [cluster] });
+    expect(result.clusterStrategy).toBe(DrStrategy.PILOT_LIGHT);
     Annotations.fromStack(primary).hasWarning('/Primary/Protection', Match.stringLikeRegexp('Aurora clusters get copies into the DR vault only'));
   });
 

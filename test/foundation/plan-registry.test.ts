@@ -157,7 +157,8 @@ class FakeSite extends Construct implements IDrSecondarySite {
 }
 
 describe('BackupPlanRegistry with a DR site', () => {
-  function protectTo(scope: Construct, vault: RecoveryVault, site: IDrSecondarySite | undefined, objectives = RecoveryTier.STANDARD, coldStorageSupported = false) {
+  function protectTo(scope: Construct, vault: RecoveryVault, site: IDrSecondarySite | undefined,
+    objectives = RecoveryTier.STANDARD, coldStorageSupported = false) {
     return BackupPlanRegistry.of(scope).protect({
       vault,
       policy: BackupPolicyDerivation.derive({ objectives, environment: vault.environment, coldStorageSupported }),
@@ -202,10 +203,14 @@ describe('BackupPlanRegistry with a DR site', () => {
     BackupPlanRegistry.of(stack).protect({
       vault: RecoveryVault.forStack(stack, DEV),
       policy: BackupPolicyDerivation.derive({ objectives: RecoveryTier.STANDARD, environment: DEV, retention: { routine: Duration.days(10) } }),
-      resourceArns: arns(1), resourceType: ProtectedResourceType.DYNAMODB, drSite: site,
+      resourceArns: arns(1),
+      resourceType: ProtectedResourceType.DYNAMODB,
+      drSite: site,
     });
     synthTemplate(stack).hasResourceProperties('AWS::Backup::BackupPlan', {
-      BackupPlan: { BackupPlanRule: [Match.objectLike({ CopyActions: [{ DestinationBackupVaultArn: site.vaultArn, Lifecycle: { DeleteAfterDays: 10 } }] })] },
+      BackupPlan: {
+        BackupPlanRule: [Match.objectLike({ CopyActions: [{ DestinationBackupVaultArn: site.vaultArn, Lifecycle: { DeleteAfterDays: 10 } }] })],
+      },
     });
   });
 
