@@ -2,7 +2,7 @@ import { execFileSync, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { BackupContent, DeploymentEnvironment } from '../../src';
+import { BackupContent, DeploymentEnvironment, RecoveryTier } from '../../src';
 import { S3ArchiveLifecycle } from '../../src/s3';
 import { testStack } from '../support/app';
 
@@ -42,7 +42,7 @@ afterEach(() => fs.rmSync(work, { recursive: true, force: true }));
 
 test('bundles each existing branch under <repo>/<branch>/ and uploads it to the key codeBundleKey names', () => {
   // GIVEN the key layout of a CODE archive with a prefix
-  const archive = new S3ArchiveLifecycle(testStack(), 'Code', { content: BackupContent.CODE, environment: DeploymentEnvironment.PRO, prefix: 'git/' });
+  const archive = new S3ArchiveLifecycle(testStack(), 'Code', { content: BackupContent.CODE, environment: DeploymentEnvironment.PRO, objectives: RecoveryTier.ARCHIVE, prefix: 'git/' });
 
   // WHEN
   const r = run(['--repo-name', 'payments-api', '--bucket', 'archive-bucket', '--prefix', 'git/', '--repo-dir', 'ci', '--out-dir', 'out']);

@@ -31,7 +31,7 @@ function flatten(r: unknown): string {
 function setup(environment = DeploymentEnvironment.PRO, content = BackupContent.DOCUMENTATION, prefix?: string) {
   const stack = testStack();
   const role = new iam.Role(stack, 'Team', { assumedBy: new iam.AccountRootPrincipal() });
-  const archive = new S3ArchiveLifecycle(stack, 'Archive', { content, environment, prefix });
+  const archive = new S3ArchiveLifecycle(stack, 'Archive', { content, environment, objectives: RecoveryTier.ARCHIVE, prefix });
   const bucket = `<${stack.getLogicalId(archive.bucket.node.defaultChild as s3.CfnBucket)}.Arn>`;
   const key = `<${stack.getLogicalId(archive.encryptionKey!.node.defaultChild as kms.CfnKey)}.Arn>`;
   return { stack, role, archive, bucket, key };
@@ -92,6 +92,7 @@ describe('team access on the archive', () => {
     const archive = new S3ArchiveLifecycle(stack, 'Archive', {
       content: BackupContent.HISTORICAL_DATA,
       environment: DeploymentEnvironment.QA,
+      objectives: RecoveryTier.ARCHIVE,
       prefix: 'history/',
       access: [TeamAccess.sre(sre), TeamAccess.productOwner(po)],
     });
@@ -150,7 +151,7 @@ describe('code bundles', () => {
     const stack = testStack();
     const ci = new iam.Role(stack, 'Ci', { assumedBy: new iam.AccountRootPrincipal() });
     const archive = new S3ArchiveLifecycle(stack, 'Archive', {
-      content: BackupContent.CODE, environment: DeploymentEnvironment.QA, prefix: 'code/', codeBranches: ['main', 'release/qa'],
+      content: BackupContent.CODE, environment: DeploymentEnvironment.QA, objectives: RecoveryTier.ARCHIVE, prefix: 'code/', codeBranches: ['main', 'release/qa'],
     });
     archive.grantBundleUpload(ci);
     const bucket = `<${stack.getLogicalId(archive.bucket.node.defaultChild as s3.CfnBucket)}.Arn>`;

@@ -4,6 +4,8 @@ import { CfnParameter, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import { BackupCatalogMetadata, BackupContent, DeploymentEnvironment, RecoveryTier } from '../../src';
 import { S3ArchiveLifecycle, S3ArchiveLifecycleProps } from '../../src/s3';
 import { snapshotOf, synthTemplate, testStack } from '../support/app';
@@ -21,8 +23,11 @@ function bucketProps(archive: S3ArchiveLifecycle, template: Template): any {
   return template.toJSON().Resources[stack.getLogicalId(archive.bucket.node.defaultChild as s3.CfnBucket)];
 }
 
+/** Objectives of the tests that are not about objectives: an RTO of 72 hours keeps every default class. */
+const objectives = RecoveryTier.ARCHIVE;
+
 function archiveOf(props: Partial<S3ArchiveLifecycleProps> & Pick<S3ArchiveLifecycleProps, 'content' | 'environment'>, stack = testStack()) {
-  return new S3ArchiveLifecycle(stack, 'Archive', props);
+  return new S3ArchiveLifecycle(stack, 'Archive', { objectives, ...props });
 }
 
 const id = (suffix: string) => expect.stringMatching(new RegExp(`^TestStackArchive[0-9A-F]{8}-${suffix}$`));
@@ -302,10 +307,10 @@ describe('created bucket', () => {
         ]),
       },
     });
-    template.hasResourceProperties('Custom::S3BucketNotifications', {
-      BucketName: { Ref: bucketId },
-      NotificationConfiguration: { EventBridgeConfiguration: {} },
-    });
+    // EventBridge through the bucket's own configuration: no custom resource, no Lambda function
+    expect(bucketProps(archive, template).Properties.NotificationConfiguration).toEqual({ EventBridgeConfiguration: { EventBridgeEnabled: true } });
+    template.resourceCountIs('Custom::S3BucketNotifications', 0);
+    template.resourceCountIs('AWS::Lambda::Function', 0);
     template.hasResource('AWS::KMS::Key', { DeletionPolicy: 'Retain' });
   });
 
@@ -376,6 +381,7 @@ describe('created bucket', () => {
     expect(bucketProps(archive, template).DeletionPolicy).toBe('Delete');
     template.hasResource('AWS::KMS::Key', { DeletionPolicy: 'Delete' });
     expect(template.toJSON().Resources[logsId].DeletionPolicy).toBe('Delete');
+    expect(bucketProps(archive, template).Properties).not.toHaveProperty('NotificationConfiguration');
     template.resourceCountIs('Custom::S3BucketNotifications', 0);
   });
 });
@@ -385,7 +391,7 @@ describe('given bucket', () => {
     const stack = testStack();
     const key = new kms.Key(stack, 'MyKey', { enableKeyRotation: true });
     const bucket = new s3.Bucket(stack, 'Mine', { versioned: true, encryptionKey: key, encryption: s3.BucketEncryption.KMS });
-    const archive = new S3ArchiveLifecycle(stack, 'Archive', { bucket, content: BackupContent.HISTORICAL_DATA, environment: DeploymentEnvironment.QA });
+    const archive = new S3ArchiveLifecycle(stack, 'Archive', { objectives, bucket, content: BackupContent.HISTORICAL_DATA, environment: DeploymentEnvironment.QA });
     const template = synthTemplate(stack);
 
     expect(archive.bucket).toBe(bucket);
@@ -394,21 +400,51 @@ describe('given bucket', () => {
     template.resourceCountIs('AWS::S3::Bucket', 1);
     template.resourceCountIs('AWS::KMS::Key', 1);
     template.resourceCountIs('Custom::S3BucketNotifications', 0);
+    expect(bucketProps(archive, template).Properties).not.toHaveProperty('NotificationConfiguration');
     expect(rulesOf(archive, template).map((r) => r.Id)).toEqual([id('HistoricalData'), id('AbortIncompleteMultipartUploads')]);
   });
 
   test('eventBridge: true turns on EventBridge notifications of a given bucket', () => {
     const stack = testStack();
     const bucket = new s3.Bucket(stack, 'Mine', { versioned: true });
-    new S3ArchiveLifecycle(stack, 'Archive', { bucket, content: BackupContent.CODE, environment: DeploymentEnvironment.QA, eventBridge: true });
-    synthTemplate(stack).hasResourceProperties('Custom::S3BucketNotifications', { NotificationConfiguration: { EventBridgeConfiguration: {} } });
+    new S3ArchiveLifecycle(stack, 'Archive', { objectives, bucket, content: BackupContent.CODE, environment: DeploymentEnvironment.QA, eventBridge: true });
+    const template = synthTemplate(stack);
+    template.hasResourceProperties('AWS::S3::Bucket', { NotificationConfiguration: { EventBridgeConfiguration: { EventBridgeEnabled: true } } });
+    template.resourceCountIs('Custom::S3BucketNotifications', 0);
+  });
+
+  test('eventBridge: true keeps the notifications the bucket already has (L1 configuration)', () => {
+    const stack = testStack();
+    const bucket = new s3.Bucket(stack, 'Mine', { versioned: true });
+    (bucket.node.defaultChild as s3.CfnBucket).notificationConfiguration = {
+      queueConfigurations: [{ event: 's3:ObjectCreated:*', queue: 'arn:aws:sqs:eu-west-1:111111111111:q' }],
+    };
+    new S3ArchiveLifecycle(stack, 'Archive', { objectives, bucket, content: BackupContent.CODE, environment: DeploymentEnvironment.QA, eventBridge: true });
+    synthTemplate(stack).hasResourceProperties('AWS::S3::Bucket', {
+      NotificationConfiguration: {
+        EventBridgeConfiguration: { EventBridgeEnabled: true },
+        QueueConfigurations: [{ Event: 's3:ObjectCreated:*', Queue: 'arn:aws:sqs:eu-west-1:111111111111:q' }],
+      },
+    });
+  });
+
+  test('EventBridge moves into aws-cdk-lib\'s notifications resource when the app adds L2 notifications, so neither erases the other', () => {
+    const stack = testStack();
+    const archive = archiveOf({ content: BackupContent.CODE, environment: DeploymentEnvironment.QA }, stack);
+    const topic = new sns.Topic(stack, 'Topic');
+    archive.bucket.addEventNotification(s3.EventType.OBJECT_CREATED, new s3n.SnsDestination(topic));
+    const template = synthTemplate(stack);
+    template.hasResourceProperties('Custom::S3BucketNotifications', {
+      NotificationConfiguration: { EventBridgeConfiguration: {}, TopicConfigurations: [Match.objectLike({ Events: ['s3:ObjectCreated:*'] })] },
+    });
+    expect(bucketProps(archive, template).Properties).not.toHaveProperty('NotificationConfiguration');
   });
 
   test('two archives share a bucket under distinct prefixes', () => {
     const stack = testStack();
     const bucket = new s3.Bucket(stack, 'Shared', { versioned: true });
-    const code = new S3ArchiveLifecycle(stack, 'Code', { bucket, prefix: 'code/', content: BackupContent.CODE, environment: DeploymentEnvironment.PRO });
-    new S3ArchiveLifecycle(stack, 'Docs', { bucket, prefix: 'docs/', content: BackupContent.DOCUMENTATION, environment: DeploymentEnvironment.PRO });
+    const code = new S3ArchiveLifecycle(stack, 'Code', { objectives, bucket, prefix: 'code/', content: BackupContent.CODE, environment: DeploymentEnvironment.PRO });
+    new S3ArchiveLifecycle(stack, 'Docs', { objectives, bucket, prefix: 'docs/', content: BackupContent.DOCUMENTATION, environment: DeploymentEnvironment.PRO });
     const rules = rulesOf(code);
     expect(rules.map((r) => r.Prefix)).toEqual(['code/', 'code/', 'docs/', 'docs/']);
     expect(new Set(rules.map((r) => r.Id)).size).toBe(4);
@@ -417,7 +453,7 @@ describe('given bucket', () => {
   test('an unversioned bucket holding historical data gets a warning', () => {
     const stack = testStack();
     const bucket = new s3.Bucket(stack, 'Plain');
-    new S3ArchiveLifecycle(stack, 'Archive', { bucket, content: BackupContent.HISTORICAL_DATA, environment: DeploymentEnvironment.DEV });
+    new S3ArchiveLifecycle(stack, 'Archive', { objectives, bucket, content: BackupContent.HISTORICAL_DATA, environment: DeploymentEnvironment.DEV });
     Annotations.fromStack(stack).hasWarning('/TestStack/Archive', Match.stringLikeRegexp('is not versioned: an overwritten or deleted Historical data object cannot be recovered'));
   });
 });
@@ -466,10 +502,11 @@ describe('Object Lock', () => {
     });
   });
 
-  test('is added to a given versioned bucket', () => {
+  test('is added to a given bucket defined with objectLockEnabled: true', () => {
     const stack = testStack();
-    const bucket = new s3.Bucket(stack, 'Mine', { versioned: true });
+    const bucket = new s3.Bucket(stack, 'Mine', { versioned: true, objectLockEnabled: true });
     new S3ArchiveLifecycle(stack, 'Archive', {
+      objectives,
       bucket,
       content: BackupContent.HISTORICAL_DATA,
       environment: DeploymentEnvironment.PRO,
@@ -534,8 +571,8 @@ describe('inventory entry', () => {
       environment: 'Pro',
       supportType: 'S3 lifecycle',
       periodicity: 'all objects: latest version + 3 previous versions per key (Standard-IA after 30 days, Glacier Instant Retrieval after 120 days)',
-      rpo: 'not declared',
-      rto: 'not declared',
+      rpo: '7 days',
+      rto: '3 days',
     });
     const bucketId = stack.getLogicalId(archive.bucket.node.defaultChild as s3.CfnBucket);
     expect(stack.resolve(entry.location)).toEqual({
@@ -586,6 +623,7 @@ describe('snapshots', () => {
     const stack = testStack();
     const bucket = new s3.Bucket(stack, 'Mine', { versioned: true, encryption: s3.BucketEncryption.KMS });
     new S3ArchiveLifecycle(stack, 'Archive', {
+      objectives,
       bucket,
       prefix: 'history/',
       tagFilters: [{ key: 'class', value: 'historical' }],

@@ -4,6 +4,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import { IConstruct } from 'constructs';
 import { BackupContent, DeploymentEnvironment, RecoveryTier, TeamAccess } from '../../src';
+import { COMPLIANCE_NAG_PACKS } from '../../src/nag/nag-packs';
 import { S3ArchiveLifecycle } from '../../src/s3';
 import { TEST_CONTEXT, TEST_ENV } from '../support/app';
 import { nagFindings } from '../support/nag';
@@ -22,9 +23,9 @@ function archives(app: App): Stack {
   const sre = new iam.Role(stack, 'Sre', { assumedBy: new iam.AccountRootPrincipal() });
   const ci = new iam.Role(stack, 'Ci', { assumedBy: new iam.AccountRootPrincipal() });
 
-  const code = new S3ArchiveLifecycle(stack, 'Code', { content: BackupContent.CODE, environment: DeploymentEnvironment.PRO, access: [TeamAccess.sre(sre)] });
+  const code = new S3ArchiveLifecycle(stack, 'Code', { content: BackupContent.CODE, environment: DeploymentEnvironment.PRO, objectives: RecoveryTier.ARCHIVE, access: [TeamAccess.sre(sre)] });
   code.grantBundleUpload(ci, 'payments-api');
-  const docs = new S3ArchiveLifecycle(stack, 'Docs', { content: BackupContent.DOCUMENTATION, environment: DeploymentEnvironment.PRO, access: [TeamAccess.sre(sre)] });
+  const docs = new S3ArchiveLifecycle(stack, 'Docs', { content: BackupContent.DOCUMENTATION, environment: DeploymentEnvironment.PRO, objectives: RecoveryTier.ARCHIVE, access: [TeamAccess.sre(sre)] });
   docs.addDocuments('Procedures', [s3deploy.Source.data('deployment.md', '# How we deploy')], 'procedures/');
   new S3ArchiveLifecycle(stack, 'Data', {
     content: BackupContent.CURRENT_DATA,
@@ -33,11 +34,11 @@ function archives(app: App): Stack {
     awsBackup: true,
     objectLock: s3.ObjectLockRetention.compliance(Duration.days(35)),
   });
-  new S3ArchiveLifecycle(stack, 'History', { content: BackupContent.HISTORICAL_DATA, environment: DeploymentEnvironment.QA, eventBridge: false });
+  new S3ArchiveLifecycle(stack, 'History', { content: BackupContent.HISTORICAL_DATA, environment: DeploymentEnvironment.QA, objectives: RecoveryTier.ARCHIVE, eventBridge: false });
 
   // The team and CI roles are the app's: their inline policies and the object wildcard of the grants are by design.
   for (const role of [sre, ci]) {
-    for (const pack of ['HIPAA.Security', 'NIST.800.53.R5', 'PCI.DSS.321']) {
+    for (const pack of COMPLIANCE_NAG_PACKS) {
       Validations.of(role).acknowledge({ id: `${pack}-IAMNoInlinePolicy`, reason: 'Test roles receive their grants inline.' });
     }
   }

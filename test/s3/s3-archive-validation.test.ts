@@ -3,11 +3,12 @@ import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { AccessLevel, BackupContent, DeploymentEnvironment, RecoveryTier, RecoveryVault, TeamAccess } from '../../src';
+import { BackupDrConfigError } from '../../src/core/validation';
 import { ArchiveTransition, S3ArchiveLifecycle, S3ArchiveLifecycleProps } from '../../src/s3';
 import { synthTemplate, testStack } from '../support/app';
 
 type Props = Partial<S3ArchiveLifecycleProps>;
-const base = { content: BackupContent.HISTORICAL_DATA, environment: DeploymentEnvironment.PRO };
+const base = { content: BackupContent.HISTORICAL_DATA, environment: DeploymentEnvironment.PRO, objectives: RecoveryTier.ARCHIVE };
 const make = (props: Props, stack = testStack()) => new S3ArchiveLifecycle(stack, 'Archive', { ...base, ...props });
 const tr = (storageClass: s3.StorageClass, days: number): ArchiveTransition => ({ storageClass, transitionAfter: Duration.days(days) });
 const { INFREQUENT_ACCESS: IA, ONE_ZONE_INFREQUENT_ACCESS: ONEZONE_IA, GLACIER_INSTANT_RETRIEVAL: GLACIER_IR } = s3.StorageClass;
@@ -49,7 +50,10 @@ describe('synth-time errors name the construct path, the prop, the value and the
       /retention\.previousVersions is 101, but S3 keeps 0 to 100 noncurrent versions per rule/],
     ['expiration on current data', { content: BackupContent.CURRENT_DATA, expiration: Duration.days(30) },
       /expiration is set on a CURRENT_DATA archive.*use retention\.routine/],
-    ['AWS Backup without objectives', { awsBackup: true }, /awsBackup is true but objectives is not set/],
+    ['a prefix with a wildcard', { prefix: 'data/*/' }, /prefix is 'data\/\*\/', but a key prefix .* has no "\*" or "\/\/"; e\.g\. 'data\/'/],
+    ['a prefix with a double slash', { prefix: 'data//old/' }, /prefix is 'data\/\/old\/'.*e\.g\. 'data\/old\/'/],
+    ['Object Lock both set and turned off', { objectLockEnabled: false, objectLock: s3.ObjectLockRetention.governance(Duration.days(1)) },
+      /objectLockEnabled is false but objectLock is set; remove objectLock to opt out of Object Lock, or remove objectLockEnabled: false/],
     ['codeBranches outside CODE', { codeBranches: ['main'] }, /codeBranches is set on a Historical data archive; it only applies to BackupContent\.CODE/],
     ['an invalid branch', { content: BackupContent.CODE, codeBranches: ['pro', '../etc'] }, /codeBranches\[1\] is '\.\.\/etc'/],
     ['no branch', { content: BackupContent.CODE, codeBranches: [] }, /codeBranches is empty/],
@@ -174,3 +178,29 @@ describe('cost guards warn about minimum storage durations', () => {
 function escape(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
+
+/** What a plain JavaScript (or Python) caller can pass: anything. */
+describe('missing or mistyped required props are BackupDrConfigErrors, not TypeErrors', () => {
+  const js = (props: unknown) => () => new S3ArchiveLifecycle(testStack(), 'Archive', props as S3ArchiveLifecycleProps);
+  const cases: Array<[string, unknown, RegExp]> = [
+    ['no props at all', undefined, /^\[TestStack\/Archive\] props is required but was not given/],
+    ['no content', { environment: DeploymentEnvironment.PRO, objectives: RecoveryTier.ARCHIVE },
+      /^\[TestStack\/Archive\] content is required but was not given; declare what the archive holds: content: BackupContent\.CODE/],
+    ['an unknown content string', { ...base, content: 'Logs' }, /^\[TestStack\/Archive\] content is "Logs", which is not one of "Code", "Historical data", "Current data", "Documentation"/],
+    ['an unknown environment string', { ...base, environment: 'Production' },
+      /^\[TestStack\/Archive\] environment is "Production", which is not one of "Pro", "QA", "Dev"/],
+    ['no objectives', { content: BackupContent.CODE, environment: DeploymentEnvironment.PRO },
+      /^\[TestStack\/Archive\] objectives is required but was not given; declare the RPO and RTO, e\.g\. RecoveryTier\.STANDARD/],
+    ['objectives with a number as RTO', { ...base, objectives: { rpo: Duration.days(1), rto: 8 } },
+      /^\[TestStack\/Archive\] objectives\.rto is 8, but must be a Duration; e\.g\. Duration\.hours\(8\)/],
+    ['an undefined team', { ...base, access: [undefined] }, /^\[TestStack\/Archive\] access\[0\] is undefined, but must be a TeamAccess/],
+  ];
+  test.each(cases)('%s', (_name, props, message) => {
+    expect(js(props)).toThrow(BackupDrConfigError);
+    expect(js(props)).toThrow(message);
+  });
+
+  test('the same props with every required value given are accepted', () => {
+    expect(js({ ...base }) ()).toBeInstanceOf(S3ArchiveLifecycle);
+  });
+});
