@@ -99,7 +99,8 @@ export function replicateArchive(scope: Construct, options: ArchiveReplicationOp
       'buckets; create it with versioned: true',
     );
   }
-  if (cfn.replicationConfiguration !== undefined) {
+  const shared = REPLICATED.get(cfn);
+  if (!shared && cfn.replicationConfiguration !== undefined) {
     throw new BackupDrConfigError(
       `drSite: bucket ${bucket.node.path} already has a replication configuration; remove it (the DR site adds its own rule) or drop drSite`,
     );
@@ -115,51 +116,70 @@ export function replicateArchive(scope: Construct, options: ArchiveReplicationOp
   const replica = site.replicaBucket({ archiveName: options.archiveName, content: options.content, lifecycleRules: options.lifecycleRules });
   const rtc = concreteMinutes(options.objectives.rpo, 'objectives.rpo') < RTC_RPO_THRESHOLD.toMinutes();
 
+  // One role, policy and configuration per bucket; archives sharing the bucket (by prefix) add a rule each.
+  const state = shared ?? createReplicationState(scope, bucket, cfn, site);
+  const sourceObjects = bucket.arnForObjects(options.prefix ? `${options.prefix}*` : '*');
+  const replicaObjects = `${replica.bucketArn}/*`;
+  state.policy.addStatements(
+    new iam.PolicyStatement({
+      actions: ['s3:GetObjectVersionForReplication', 's3:GetObjectVersionAcl', 's3:GetObjectVersionTagging'],
+      resources: [sourceObjects],
+    }),
+    new iam.PolicyStatement({ actions: ['s3:ReplicateObject', 's3:ReplicateDelete', 's3:ReplicateTags'], resources: [replicaObjects] }),
+    replicaKeyStatement(replica, site),
+  );
+  NagAcknowledgements.acknowledgeWildcards(state.policy, [], [sourceObjects, replicaObjects, ...keyResources(replica, site)],
+    'S3 replication reads every object version of the archive and writes replicas under any key of the replica bucket; ' +
+    'the site key is matched by its alias (kms:ResourceAliases) because its key ID is not known to the primary stack');
+
+  state.rules.push({
+    id: `cdk-backup-dr-${site.siteName}-${options.archiveName}`,
+    status: 'Enabled',
+    priority: state.rules.length + 1,
+    filter: { prefix: options.prefix ?? '' },
+    // Never replicate deletes: the DR copy must survive a delete in the primary region.
+    deleteMarkerReplication: { status: 'Disabled' },
+    sourceSelectionCriteria: { sseKmsEncryptedObjects: { status: 'Enabled' } },
+    destination: {
+      bucket: replica.bucketArn,
+      encryptionConfiguration: { replicaKmsKeyId: replica.encryptionKeyArn },
+      ...(rtc ? {
+        replicationTime: { status: 'Enabled', time: { minutes: RTC_MINUTES } },
+        metrics: { status: 'Enabled', eventThreshold: { minutes: RTC_MINUTES } },
+      } : {}),
+    },
+  });
+  const role = state.role;
+  return { role, replica, replicationTimeControl: rtc, strategy: wiring.strategy };
+}
+
+interface ReplicationState {
+  readonly role: iam.Role;
+  readonly policy: iam.Policy;
+  readonly rules: s3.CfnBucket.ReplicationRuleProperty[];
+}
+
+/** Buckets whose replication configuration this module wrote. */
+const REPLICATED = new WeakMap<s3.CfnBucket, ReplicationState>();
+
+function createReplicationState(scope: Construct, bucket: s3.IBucket, cfn: s3.CfnBucket, site: IDrSecondarySite): ReplicationState {
   const role = new iam.Role(scope, 'DrReplicationRole', {
     description: `cdk-backup-dr: replicates ${bucket.node.path} to the DR site ${site.siteName} (${site.region})`,
     assumedBy: new iam.ServicePrincipal('s3.amazonaws.com'),
   });
-  const sourceObjects = bucket.arnForObjects(options.prefix ? `${options.prefix}*` : '*');
-  const replicaObjects = `${replica.bucketArn}/*`;
   const policy = new iam.Policy(scope, 'DrReplicationPolicy', {
     roles: [role],
     statements: [
       new iam.PolicyStatement({ actions: ['s3:GetReplicationConfiguration', 's3:ListBucket'], resources: [bucket.bucketArn] }),
-      new iam.PolicyStatement({
-        actions: ['s3:GetObjectVersionForReplication', 's3:GetObjectVersionAcl', 's3:GetObjectVersionTagging'],
-        resources: [sourceObjects],
-      }),
-      new iam.PolicyStatement({ actions: ['s3:ReplicateObject', 's3:ReplicateDelete', 's3:ReplicateTags'], resources: [replicaObjects] }),
-      ...sourceKeyStatements(bucket.encryptionKey, bucket.bucketArn, wiring.sourceRegion),
-      replicaKeyStatement(replica, site),
+      ...sourceKeyStatements(bucket.encryptionKey, bucket.bucketArn, Stack.of(cfn).region),
     ],
   });
-  NagAcknowledgements.acknowledgeWildcards(policy, [], [sourceObjects, replicaObjects, ...keyResources(replica, site)],
-    'S3 replication reads every object version of the archive and writes replicas under any key of the replica bucket; ' +
-    'the site key is matched by its alias (kms:ResourceAliases) because its key ID is not known to the primary stack');
-
-  cfn.replicationConfiguration = {
-    role: role.roleArn,
-    rules: [{
-      id: `cdk-backup-dr-${site.siteName}`,
-      status: 'Enabled',
-      priority: 1,
-      filter: { prefix: options.prefix ?? '' },
-      // Never replicate deletes: the DR copy must survive a delete in the primary region.
-      deleteMarkerReplication: { status: 'Disabled' },
-      sourceSelectionCriteria: { sseKmsEncryptedObjects: { status: 'Enabled' } },
-      destination: {
-        bucket: replica.bucketArn,
-        encryptionConfiguration: { replicaKmsKeyId: replica.encryptionKeyArn },
-        ...(rtc ? {
-          replicationTime: { status: 'Enabled', time: { minutes: RTC_MINUTES } },
-          metrics: { status: 'Enabled', eventThreshold: { minutes: RTC_MINUTES } },
-        } : {}),
-      },
-    }],
-  };
+  const rules: s3.CfnBucket.ReplicationRuleProperty[] = [];
   // No dependency on the policy: it names the bucket (a cycle); S3 uses the role only when it replicates.
-  return { role, replica, replicationTimeControl: rtc, strategy: wiring.strategy };
+  cfn.replicationConfiguration = { role: role.roleArn, rules };
+  const state = { role, policy, rules };
+  REPLICATED.set(cfn, state);
+  return state;
 }
 
 function sourceKeyStatements(key: kms.IKey | undefined, bucketArn: string, region: string): iam.PolicyStatement[] {

@@ -39,7 +39,7 @@ describe('replicateArchive', () => {
       ReplicationConfiguration: {
         Role: { 'Fn::GetAtt': [Match.stringLikeRegexp('DrReplicationRole'), 'Arn'] },
         Rules: [{
-          Id: 'cdk-backup-dr-backup-dr-pro',
+          Id: 'cdk-backup-dr-backup-dr-pro-orders',
           Status: 'Enabled',
           Priority: 1,
           Filter: { Prefix: '' },
@@ -111,6 +111,23 @@ describe('replicateArchive', () => {
       },
     });
     t.hasResourceProperties('AWS::IAM::Policy', { PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: ['kms:Encrypt', 'kms:GenerateDataKey'], Resource: arn })]) } });
+  });
+
+  test('archives sharing a bucket by prefix get one rule each, one role and one policy', () => {
+    const { site, primary, scope } = twoRegions();
+    const bucket = archiveBucket(primary);
+    const base = { drSite: site, environment: PRO, bucket, content: BackupContent.DOCUMENTATION };
+    const a = replicateArchive(new Construct(scope, 'A'), { ...base, objectives: RecoveryTier.STANDARD, archiveName: 'docs', prefix: 'docs/' });
+    const b = replicateArchive(new Construct(scope, 'B'), { ...base, objectives: RecoveryTier.CRITICAL, archiveName: 'hot', prefix: 'hot/' });
+    expect(b.role).toBe(a.role);
+    const t = synthTemplate(primary);
+    t.resourceCountIs('AWS::IAM::Role', 1);
+    t.resourceCountIs('AWS::IAM::Policy', 1);
+    const rules = (Object.values(t.findResources('AWS::S3::Bucket'))[0] as any).Properties.ReplicationConfiguration.Rules;
+    expect(rules.map((r: any) => [r.Id, r.Priority, r.Filter.Prefix, r.Destination.Bucket, !!r.Destination.ReplicationTime])).toEqual([
+      ['cdk-backup-dr-backup-dr-pro-docs', 1, 'docs/', 'arn:aws:s3:::backup-dr-pro-docs-111111111111-eu-central-1', false],
+      ['cdk-backup-dr-backup-dr-pro-hot', 2, 'hot/', 'arn:aws:s3:::backup-dr-pro-hot-111111111111-eu-central-1', true],
+    ]);
   });
 
   describe('refusals', () => {
