@@ -165,6 +165,17 @@ export class BackupDrModel {
     return (r && environmentOfTags(r.tags)) ?? strictest(this.catalogEnvironments.get(this.keyOf(cfn)) ?? []);
   }
 
+  /**
+   * Whether every stateful resource the plan's selections cover keeps native point-in-time recovery (DynamoDB PITR,
+   * RDS automated backups), which meets RPOs of minutes whatever the plan's schedule; false when it covers none.
+   */
+  public planResourcesHaveNativePitr(plan: CfnResource): boolean {
+    const planKey = this.keyOf(plan);
+    const covered = [...this.resources.values()].filter((r) =>
+      this.selections.some((s) => s.planKeys.has(planKey) && selects(s, r)));
+    return covered.length > 0 && covered.every((r) => nativePitr(r));
+  }
+
   /** Rules of a plan, as rendered. */
   public planRules(plan: CfnResource): PlanRuleView[] {
     const rules: any[] = this.propertiesOf(plan).BackupPlan?.BackupPlanRule ?? [];
@@ -308,6 +319,17 @@ export class BackupDrModel {
 }
 
 const MODELS = new WeakMap<IConstruct, BackupDrModel>();
+
+function nativePitr(r: ResourceView): boolean {
+  const on = (spec: any) => spec?.PointInTimeRecoveryEnabled === true || spec?.PointInTimeRecoveryEnabled === 'true';
+  switch (r.type) {
+    case 'AWS::DynamoDB::Table': return on(r.props.PointInTimeRecoverySpecification);
+    case 'AWS::DynamoDB::GlobalTable': return (r.props.Replicas ?? []).every((x: any) => on(x.PointInTimeRecoverySpecification));
+    case 'AWS::RDS::DBInstance':
+    case 'AWS::RDS::DBCluster': return r.props.BackupRetentionPeriod === undefined || Number(r.props.BackupRetentionPeriod) > 0;
+    default: return false;
+  }
+}
 
 function selects(s: SelectionView, r: ResourceView): boolean {
   const byArn = s.resourceRefs.has(r.key) || s.resourcePatterns.some((p) => glob(p, r.arn));

@@ -142,6 +142,16 @@ describe('BackupPlanMeetsRpo', () => {
     }, { maxRpo: Duration.hours(24) })).toEqual([]);
   });
 
+  test('a plan whose tables all have PITR meets the RPO natively', () => {
+    expect(findingsOf('BackupPlanMeetsRpo', (app) => {
+      const stack = stackIn(app);
+      const plan = new backup.BackupPlan(stack, 'Plan', { backupVault: new backup.BackupVault(stack, 'Vault') });
+      plan.addRule(new backup.BackupPlanRule({ ruleName: 'Daily', deleteAfter: Duration.days(35) }));
+      const table = new dynamodb.Table(stack, 'Orders', { partitionKey: pk, pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true } });
+      plan.addSelection('Sel', { resources: [backup.BackupResource.fromDynamoDbTable(table)] });
+    }, { maxRpo: Duration.minutes(15) })).toEqual([]);
+  });
+
   test('maxRpo must be concrete and positive', () => {
     expect(() => findingsOf('BackupPlanMeetsRpo', () => undefined, { maxRpo: Duration.minutes(0) })).toThrow(/maxRpo is 0 minutes/);
   });

@@ -8,7 +8,8 @@ import { BackupDrModel, CONTINUOUS_RPO_MINUTES, DEFAULT_START_WINDOW_MINUTES, RP
  * Backup plans meet their declared RPO: the plan's best worst case (over its rules: the longest interval of the
  * schedule plus StartWindowMinutes, 8 hours when unset; 5 minutes for continuous backup) is no longer than the RPO
  * declared by the plan's `cdk-backup-dr:rpo-minutes` tag, else by the pack's `maxRpo`. Plans without either are
- * not applicable.
+ * not applicable; plans whose resources all keep native point-in-time recovery (DynamoDB PITR, RDS automated
+ * backups) meet RPOs of minutes whatever their schedule.
  * @param node the CfnResource to check
  * @param maxRpo the pack's maxRpo
  */
@@ -27,6 +28,7 @@ export default Object.defineProperty(
 
 /** @internal The plan's worst-case data loss in minutes: the best of its rules. */
 export function worstCaseMinutes(model: BackupDrModel, plan: CfnResource): number {
+  if (model.planResourcesHaveNativePitr(plan)) return CONTINUOUS_RPO_MINUTES;
   const cases = model.planRules(plan).map((r) => {
     if (r.continuous) return CONTINUOUS_RPO_MINUTES;
     if (!r.scheduleExpression) return Number.POSITIVE_INFINITY; // on demand only
