@@ -38,8 +38,9 @@ export interface DrSecondarySiteProps {
    */
   readonly encryptionKey?: kms.IKey;
   /**
-   * ARN of `encryptionKey` as a literal (`arn:aws:kms:<region>:<account>:key/<id>`), given to primary stacks
-   * instead of the alias ARN. Cross-account S3 replication needs it: KMS does not resolve aliases across accounts.
+   * ARN of the site's key as a literal (`arn:aws:kms:<region>:<account>:key/<id>`): of `encryptionKey`, or of the key the
+   * site created (its `KeyArn` output after the first deployment). Primary stacks get it instead of the alias ARN.
+   * Cross-account S3 replication needs it: KMS does not resolve aliases across accounts.
    * @default - the alias ARN `arn:<partition>:kms:<region>:<account>:alias/<siteName>`
    */
   readonly encryptionKeyArn?: string;
@@ -226,12 +227,12 @@ export class DrSecondarySite extends Construct implements IDrSecondarySite {
       }
       checkSiteName(this.siteName, 'siteName');
       checkSources(props.sourceAccounts, props.organizationId);
-      if (props.encryptionKeyArn !== undefined && !props.encryptionKey) {
-        throw new BackupDrConfigError('encryptionKeyArn is set without encryptionKey; pass the key it names as encryptionKey too');
-      }
-      if (props.encryptionKeyArn !== undefined && (Token.isUnresolved(props.encryptionKeyArn) || !props.encryptionKeyArn.startsWith('arn:'))) {
+      const keyArnPattern = `:kms:${stack.region}:${stack.account}:key/`;
+      if (props.encryptionKeyArn !== undefined && (Token.isUnresolved(props.encryptionKeyArn) || !props.encryptionKeyArn.startsWith('arn:')
+        || !props.encryptionKeyArn.includes(keyArnPattern))) {
         throw new BackupDrConfigError(
-          `encryptionKeyArn is "${props.encryptionKeyArn}"; primary stacks need a literal key ARN (arn:aws:kms:<region>:<account>:key/<id>), ` +
+          `encryptionKeyArn is "${props.encryptionKeyArn}"; primary stacks need a literal ARN of a key in the site's region and account ` +
+          `(arn:aws:kms:${stack.region}:${stack.account}:key/<id>), ` +
           'e.g. the KeyArn output of a first deployment of this stack',
         );
       }

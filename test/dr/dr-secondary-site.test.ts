@@ -262,7 +262,9 @@ describe('DrSecondarySite refusals', () => {
     ['organizationId', { organizationId: 'org-1' }, /\[Dr\/Site\] organizationId is "org-1", which is not an AWS Organizations ID/],
     ['airGappedMinRetention', { logicallyAirGapped: true, airGappedMinRetention: Duration.days(1) }, /airGappedMinRetention \(days\) is 1, but must be between 7 and 36500/],
     ['airGapped options without the vault', { airGappedMaxRetention: Duration.days(30) }, /airGappedMinRetention\/airGappedMaxRetention are set but logicallyAirGapped is not/],
-    ['encryptionKeyArn without key', { encryptionKeyArn: 'arn:aws:kms:eu-central-1:111111111111:key/x' }, /encryptionKeyArn is set without encryptionKey/],
+    ['encryptionKeyArn not a literal ARN', { encryptionKeyArn: 'alias/mine' }, /encryptionKeyArn is "alias\/mine"; primary stacks need a literal ARN of a key/],
+    ['encryptionKeyArn of another region', { encryptionKeyArn: 'arn:aws:kms:us-east-1:111111111111:key/k' },
+      /in the site's region and account \(arn:aws:kms:eu-central-1:111111111111:key\/<id>\)/],
   ])('bad %s', (_name, props, message) => {
     expect(() => new DrSecondarySite(drStack(), 'Site', { environment: PRO, ...props })).toThrow(message);
   });
