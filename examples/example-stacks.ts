@@ -13,11 +13,12 @@ import {
   BackupContent, DeploymentEnvironment, DumpDestination, DynamoPitrBackup, ExternalDbBackupLambda, ExternalDbEngine,
   NagAcknowledgements, RdsBackupPolicy, RecoveryTier, RecoveryVault, S3ArchiveLifecycle, TeamAccess,
 } from '../src';
+import { COMPLIANCE_NAG_PACKS as NAG_COMPLIANCE_PACKS } from '../src/nag/nag-packs';
 
 /** Placeholder account/region: synth works offline, no credentials needed. */
 export const EXAMPLE_ENV = { account: '111111111111', region: 'eu-west-1' };
 
-const NAG_COMPLIANCE_PACKS = ['HIPAA.Security', 'NIST.800.53.R5', 'PCI.DSS.321'];
+
 
 /** The four teams of the backup policy, as roles assumed from the account (SSO permission sets in real life). */
 export class TeamRoles extends Construct {

@@ -1,7 +1,9 @@
-import { Annotations, Aws, Duration, Names, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Annotations, Aws, Duration, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cw_actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -13,7 +15,7 @@ import { Construct, IConstruct } from 'constructs';
 import { allowCloudWatchToPublish } from './alarm-topic';
 import { DeploymentEnvironment } from '../core/environment';
 import { PolicyDefaults } from '../core/retention';
-import { BackupDrConfigError } from '../core/validation';
+import { BackupDrConfigError, checkRange, concreteMinutes, inScope } from '../core/validation';
 
 /*
  * Internal building block (not exported from the package entry point): everything a scheduled job of
@@ -203,6 +205,17 @@ export class ScheduledJob extends Construct {
    */
   public targetEcsTask(target: ScheduledJobEcsTarget): void {
     const task = target.taskDefinition;
+    inScope(this, () => {
+      if (!task.isFargateCompatible) {
+        throw new BackupDrConfigError(`taskDefinition ${task.node.path} is not Fargate-compatible, and the job runs it on Fargate; ` +
+          'use ecs.FargateTaskDefinition (or Compatibility.EC2_AND_FARGATE)');
+      }
+      for (const [prop, list] of [['subnets', target.subnets], ['securityGroups', target.securityGroups]] as const) {
+        if (!Token.isUnresolved(list) && list.length === 0) {
+          throw new BackupDrConfigError(`${prop} is empty, but a Fargate task needs at least one; pass the ${prop} the task runs in`);
+        }
+      }
+    });
     this.setTarget({
       arn: target.cluster.clusterArn,
       roleArn: this.schedulerRole.roleArn,
@@ -237,6 +250,22 @@ export class ScheduledJob extends Construct {
     this.addErrorsAlarm(new cloudwatch.Metric({
       namespace: JOBS_NAMESPACE, metricName, period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM,
     }), 'failed ECS task runs');
+    // A task that stops before it can log (image pull failure, out of memory, a crash) is reported by ECS itself.
+    if (this.alarmTopic) {
+      new events.Rule(this, 'StoppedTaskRule', {
+        description: `cdk-backup-dr: ${this.purpose} stopped with an error (${this.node.path})`.slice(0, 512),
+        eventPattern: {
+          source: ['aws.ecs'],
+          detailType: ['ECS Task State Change'],
+          detail: {
+            lastStatus: ['STOPPED'],
+            taskDefinitionArn: [task.taskDefinitionArn],
+            containers: { exitCode: [{ 'anything-but': 0 }] },
+          },
+        },
+        targets: [new targets.SnsTopic(this.alarmTopic)],
+      });
+    }
   }
 
   /** Add a schedule that starts the job's target. */
@@ -245,14 +274,20 @@ export class ScheduledJob extends Construct {
       throw new Error(`${this.node.path}: set the job's target (targetLambda / targetEcsTask) before adding schedules`);
     }
     let flexibleTimeWindow: scheduler.CfnSchedule.FlexibleTimeWindowProperty = { mode: 'OFF' };
-    if (schedule.flexibleWindow) {
-      const minutes = schedule.flexibleWindow.toMinutes();
-      if (minutes < 1 || minutes > 1440) {
-        throw new BackupDrConfigError(`flexible window of ${id} is ${schedule.flexibleWindow.toHumanString()}; EventBridge Scheduler accepts 1 to 1,440 minutes`);
-      }
-      flexibleTimeWindow = { mode: 'FLEXIBLE', maximumWindowInMinutes: minutes };
-    }
+    const window = schedule.flexibleWindow;
     const retries = schedule.retryAttempts ?? 0;
+    inScope(this, () => {
+      if (window) {
+        const minutes = concreteMinutes(window, `flexibleWindow of schedule ${id}`);
+        if (!Number.isInteger(minutes) || minutes < 1 || minutes > 1440) {
+          throw new BackupDrConfigError(`flexibleWindow of schedule ${id} is ${window.toHumanString()}; EventBridge Scheduler accepts ` +
+            'whole minutes from 1 to 1,440: pass a Duration between Duration.minutes(1) and Duration.hours(24)');
+        }
+        flexibleTimeWindow = { mode: 'FLEXIBLE', maximumWindowInMinutes: minutes };
+      }
+      checkRange(retries, 0, 185, `retryAttempts of schedule ${id}`, 'EventBridge Scheduler retries a run 0 to 185 times');
+      if (!Number.isInteger(retries)) throw new BackupDrConfigError(`retryAttempts of schedule ${id} is ${retries}, but must be a whole number`);
+    });
     return new scheduler.CfnSchedule(this, id, {
       description: schedule.description.slice(0, 512),
       scheduleExpression: schedule.expression,

@@ -17,6 +17,7 @@ import { IRecoveryVault } from '../foundation/recovery-vault';
 import { SampleExportOptions, checkSampleExport } from '../foundation/sample-export-options';
 import { DEFAULT_EXPORT_SCHEDULE, ScheduledExport } from '../foundation/scheduled-export';
 import { NagAcknowledgements } from '../nag/nag-acknowledgements';
+import { COMPLIANCE_NAG_PACKS } from '../nag/nag-packs';
 
 /** RDS automated backups (and AWS Backup continuous backup) keep 1 to 35 days. */
 const MAX_NATIVE_RETENTION_DAYS = 35;
@@ -382,7 +383,8 @@ function checkNoClusterMembers(instances: rds.IDatabaseInstance[], clusters: rds
 function acknowledgeClusterMembers(cluster: IConstruct) {
   for (const member of cluster.node.findAll()) {
     if (member instanceof rds.CfnDBInstance && member.dbClusterIdentifier !== undefined) {
-      for (const pack of ['HIPAA.Security', 'NIST.800.53.R5']) {
+      // RDSInBackupPlan exists in these two packs only.
+      for (const pack of COMPLIANCE_NAG_PACKS.filter((p) => p !== 'PCI.DSS.321')) {
         NagAcknowledgements.acknowledge(member, `${pack}-RDSInBackupPlan`,
           `Aurora instances have no backups of their own: their cluster ${cluster.node.path} is in the AWS Backup plan (RdsBackupPolicy)`);
       }

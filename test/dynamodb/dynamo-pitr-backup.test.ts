@@ -172,7 +172,7 @@ describe('DynamoPitrBackup AWS Backup plan', () => {
     t.hasResourceProperties('Custom::BackupRegionSettings', { EnableDynamoDbAdvancedFeatures: 'true', OptInDynamoDb: 'true', RestoreOnDelete: 'false' });
     const settingsId = Object.keys(t.findResources('Custom::BackupRegionSettings'))[0];
     t.hasResource('AWS::Backup::BackupPlan', { DependsOn: Match.arrayWith([settingsId]) });
-    expect(p.regionSettings).toBeDefined();
+    expect(stack.resolve((p.regionSettings!.resource.node.defaultChild as any).logicalId)).toBe(settingsId);
   });
 
   test('explicit cold-storage overrides apply with advanced features', () => {
@@ -365,7 +365,7 @@ describe('DynamoPitrBackup sample export', () => {
       },
     });
     t.allResourcesProperties('AWS::CloudWatch::Alarm', { AlarmActions: [{ Ref: Match.stringLikeRegexp('BackupDrVaultDevNotifications') }] });
-    expect(p.exportFunction).toBeDefined();
+    expect(stack.resolve(p.exportFunction!.functionArn)).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^ProtectSampleExportFunction/), 'Arn'] });
   });
 
   test('SSE-S3 bucket without key, custom schedule and prefix, cross-account bucket owner', () => {

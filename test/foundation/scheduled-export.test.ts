@@ -209,7 +209,7 @@ describe('ScheduledExport', () => {
       description: 'x',
       event: {},
       flexibleWindow: Duration.days(2),
-    })).toThrow(/EventBridge Scheduler accepts 1 to 1,440 minutes/);
+    })).toThrow(/EventBridge Scheduler accepts whole minutes from 1 to 1,440/);
   });
 
   test(`source ARNs are spread over managed policies of at most ${MAX_RESOURCES_PER_POLICY} ARNs, one statement per action set`, () => {

@@ -15,8 +15,8 @@ const WARNING_ID = 'cdk-backup-dr:alarms-without-action';
 const OPERATIONS_KEY_ARN = { 'Fn::GetAtt': [Match.stringLikeRegexp('^BackupDrOperationsKey'), 'Arn'] };
 const DLQ_ARN = { 'Fn::GetAtt': [Match.stringLikeRegexp('^JobDeadLetterQueue'), 'Arn'] };
 
-function job(stack: Stack, props: Partial<ScheduledJobProps> = {}): ScheduledJob {
-  return new ScheduledJob(stack, 'Job', { purpose: 'test job', environment: DeploymentEnvironment.PRO, ...props });
+function job(stack: Stack, props: Partial<ScheduledJobProps> = {}, id = 'Job'): ScheduledJob {
+  return new ScheduledJob(stack, id, { purpose: 'test job', environment: DeploymentEnvironment.PRO, ...props });
 }
 
 function fn(stack: Stack): lambda.Function {
@@ -364,11 +364,11 @@ describe('ScheduledJob', () => {
       for (const alarm of alarms) {
         expect(alarm.Properties.AlarmActions).toEqual([{ Ref: expect.stringMatching(/^Topic/) }]);
       }
-      t.hasResourceProperties('AWS::SNS::TopicPolicy', {
-        PolicyDocument: {
-          Statement: Match.arrayWith([Match.objectLike({ Action: 'sns:Publish', Principal: { Service: 'cloudwatch.amazonaws.com' } })]),
-        },
-      });
+      const publishers = Object.values(t.findResources('AWS::SNS::TopicPolicy'))
+        .flatMap((p) => p.Properties.PolicyDocument.Statement as Array<{ Action: string; Principal: { Service: string | string[] } }>)
+        .filter((st) => st.Action === 'sns:Publish')
+        .flatMap((st) => ([] as string[]).concat(st.Principal.Service));
+      expect(publishers).toContain('cloudwatch.amazonaws.com');
       Annotations.fromStack(stack).hasNoWarning('*', Match.stringLikeRegexp(WARNING_ID));
     });
 
@@ -546,6 +546,7 @@ describe('ScheduledJob', () => {
       [Duration.minutes(0)],
       [Duration.minutes(1441)],
       [Duration.days(2)],
+      [Duration.seconds(90)],
     ])('a flexible window of %s is a BackupDrConfigError naming the limits', (window) => {
       // GIVEN
       const stack = testStack();
@@ -554,7 +555,46 @@ describe('ScheduledJob', () => {
       const add = () => j.addSchedule('S', { expression: 'rate(1 day)', description: 'd', flexibleWindow: window });
       // THEN
       expect(add).toThrow(BackupDrConfigError);
-      expect(add).toThrow(/flexible window of S is .*EventBridge Scheduler accepts 1 to 1,440 minutes/);
+      expect(add).toThrow(/\[TestStack\/Job\] flexibleWindow of schedule S is .*EventBridge Scheduler accepts whole minutes from 1 to 1,440/);
+    });
+
+    test.each([[-1], [186], [1.5]])('retryAttempts %s is a BackupDrConfigError (EventBridge Scheduler retries 0 to 185 times)', (retries) => {
+      const j = lambdaJob(testStack());
+      const add = () => j.addSchedule('S', { expression: 'rate(1 day)', description: 'd', retryAttempts: retries });
+      expect(add).toThrow(BackupDrConfigError);
+      expect(add).toThrow(/\[TestStack\/Job\] retryAttempts of schedule S is/);
+    });
+
+    test('retryAttempts 0 and 185 are accepted', () => {
+      const stack = testStack();
+      const j = lambdaJob(stack);
+      j.addSchedule('A', { expression: 'rate(1 day)', description: 'd', retryAttempts: 0 });
+      j.addSchedule('B', { expression: 'rate(1 day)', description: 'd', retryAttempts: 185 });
+      synthTemplate(stack).hasResourceProperties('AWS::Scheduler::Schedule', { Target: Match.objectLike({ RetryPolicy: Match.objectLike({ MaximumRetryAttempts: 185 }) }) });
+    });
+
+    test('an ECS target must be Fargate-compatible and have subnets and security groups', () => {
+      const stack = testStack();
+      const f = ecsFixture(stack);
+      const ec2Task = new ecs.Ec2TaskDefinition(stack, 'Ec2Task');
+      ec2Task.addContainer('Main', { image: ecs.ContainerImage.fromRegistry('public.ecr.aws/docker/library/busybox:latest'), memoryLimitMiB: 128 });
+      expect(() => job(stack, {}, 'A').targetEcsTask({ ...f, taskDefinition: ec2Task })).toThrow(/\[TestStack\/A\] taskDefinition TestStack\/Ec2Task is not Fargate-compatible/);
+      expect(() => job(stack, {}, 'B').targetEcsTask({ ...f, securityGroups: [] })).toThrow(/\[TestStack\/B\] securityGroups is empty/);
+      expect(() => job(stack, {}, 'C').targetEcsTask({ ...f, subnets: [] })).toThrow(/subnets is empty/);
+    });
+
+    test('ECS target with a topic: a task that stops with a non-zero exit code notifies the topic (it may never log)', () => {
+      const stack = testStack();
+      const topic = new sns.Topic(stack, 'Topic');
+      ecsJob(stack, { alarmTopic: topic });
+      synthTemplate(stack).hasResourceProperties('AWS::Events::Rule', {
+        EventPattern: {
+          'source': ['aws.ecs'],
+          'detail-type': ['ECS Task State Change'],
+          'detail': { lastStatus: ['STOPPED'], taskDefinitionArn: [{ Ref: Match.stringLikeRegexp('Task') }], containers: { exitCode: [{ 'anything-but': 0 }] } },
+        },
+        Targets: [Match.objectLike({ Arn: { Ref: Match.stringLikeRegexp('Topic') } })],
+      });
     });
 
     test('addSchedule before a target throws', () => {

@@ -417,7 +417,7 @@ describe('RdsBackupPolicy snapshot export', () => {
           {
             Effect: 'Allow',
             Action: ['s3:DeleteObject*', 's3:GetObject*', 's3:PutObject*'],
-            Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [Match.stringLikeRegexp('Exports'), 'Arn'] }, '/rds-snapshot-exports/*']] },
+            Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [Match.stringLikeRegexp('Exports'), 'Arn'] }, '/rds-samples/*']] },
           },
           { Effect: 'Allow', Action: ['s3:GetBucketLocation', 's3:ListBucket'], Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('Exports'), 'Arn'] } },
         ],
@@ -432,8 +432,12 @@ describe('RdsBackupPolicy snapshot export', () => {
       Properties: { Description: 'cdk-backup-dr: encrypts RDS snapshot exports of TestStack/Protect', EnableKeyRotation: true },
       DeletionPolicy: 'Retain',
     });
-    expect(p.exportKey).toBeDefined();
-    expect(p.exportRole).toBeDefined();
+    expect(stack.resolve(p.exportKey!.keyArn)).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^ProtectExportKey/), 'Arn'] });
+    t.hasResourceProperties('AWS::IAM::Role', {
+      RoleName: Match.absent(),
+      AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Principal: { Service: 'export.rds.amazonaws.com' } })] },
+    });
+    expect(stack.resolve(p.exportRole!.roleArn)).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^ProtectExportRole/), 'Arn'] });
   });
 
   test('the export function may start exports of these databases only, pass the export role and use the key', () => {
@@ -490,7 +494,7 @@ describe('RdsBackupPolicy snapshot export', () => {
           'Fn::Join': ['', [
             '{"kind":"rds-snapshot-export","sourceArn":"arn:', { Ref: 'AWS::Partition' }, ':rds:eu-west-1:111111111111:db:', { Ref: dbId },
             '","bucket":"', { Ref: Match.stringLikeRegexp('Exports') },
-            '","prefix":"rds-snapshot-exports/', { Ref: dbId },
+            '","prefix":"rds-samples/', { Ref: dbId },
             '","kmsKeyId":"', { 'Fn::GetAtt': [Match.stringLikeRegexp('ProtectExportKey'), 'Arn'] },
             '","exportRoleArn":"', { 'Fn::GetAtt': [Match.stringLikeRegexp('ProtectExportRole'), 'Arn'] },
             '","scheduledTime":"<aws.scheduler.scheduled-time>"}',
@@ -507,6 +511,18 @@ describe('RdsBackupPolicy snapshot export', () => {
     t.allResourcesProperties('AWS::CloudWatch::Alarm', { AlarmActions: [{ Ref: Match.stringLikeRegexp('BackupDrVaultProNotifications') }] });
   });
 
+  test.each<[string, Partial<{ prefix: string; schedule: scheduler.ScheduleExpression }>, RegExp]>([
+    ['a prefix starting with "/"', { prefix: '/samples/' }, /\[TestStack\/Protect\] sampleExport.prefix is '\/samples\/', but a key prefix must not start with "\/"/],
+    ['a prefix without the trailing "/"', { prefix: 'samples' }, /sampleExport.prefix is 'samples', but a key prefix .* must end with "\/"/],
+    ['a cron expression with five fields', { schedule: scheduler.ScheduleExpression.expression('cron(0 6 1 * ?)') },
+      /\[TestStack\/Protect\] sampleExport.schedule: schedule expression "cron\(0 6 1 \* \?\)" cannot be read: a cron expression has 6 fields/],
+    ['both day fields set', { schedule: scheduler.ScheduleExpression.expression('cron(0 6 1 * MON *)') }, /one of day-of-month and day-of-week must be \?/],
+  ])('sampleExport refuses %s', (_name, options, message) => {
+    const stack = testStack();
+    expect(() => new RdsBackupPolicy(stack, 'Protect', base({ instances: [instance(stack)], sampleExport: { bucket: new s3.Bucket(stack, 'B'), ...options } })))
+      .toThrow(message);
+  });
+
   test('custom schedule, prefix, key and alarm topic', () => {
     const stack = testStack();
     const key = new kms.Key(stack, 'MyKey');
@@ -514,7 +530,7 @@ describe('RdsBackupPolicy snapshot export', () => {
     const bucket = new s3.Bucket(stack, 'Exports');
     new RdsBackupPolicy(stack, 'Protect', base({
       instances: [instance(stack)],
-      sampleExport: { bucket, prefix: '/samples/rds/', kmsKey: key, alarmTopic: topic, schedule: scheduler.ScheduleExpression.expression('cron(0 2 1 1 ? *)') },
+      sampleExport: { bucket, prefix: 'samples/rds/', kmsKey: key, alarmTopic: topic, schedule: scheduler.ScheduleExpression.expression('cron(0 2 1 1 ? *)') },
     }));
     const t = synthTemplate(stack);
     t.resourceCountIs('AWS::KMS::Key', 3); // MyKey, vault key, operations key
@@ -534,7 +550,7 @@ describe('RdsBackupPolicy snapshot export', () => {
       Roles: [{ Ref: Match.stringLikeRegexp('Sre') }],
       PolicyDocument: {
         Statement: Match.arrayWith([
-          { Effect: 'Allow', Action: 's3:GetObject', Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [Match.stringLikeRegexp('Exports'), 'Arn'] }, '/rds-snapshot-exports/*']] } },
+          { Effect: 'Allow', Action: 's3:GetObject', Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [Match.stringLikeRegexp('Exports'), 'Arn'] }, '/rds-samples/*']] } },
           { Effect: 'Allow', Action: ['kms:Decrypt', 'kms:DescribeKey'], Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('ProtectExportKey'), 'Arn'] } },
         ]),
       },
