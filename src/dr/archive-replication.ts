@@ -46,6 +46,11 @@ export interface ArchiveReplicationOptions {
    */
   readonly prefix?: string;
   /**
+   * The archive uses S3 Object Lock: the replica bucket gets Object Lock and the role may read retention and legal holds.
+   * @default false
+   */
+  readonly objectLock?: boolean;
+  /**
    * Resource type reported to the strategy check.
    * @default DrResourceType.S3_ARCHIVE
    */
@@ -113,7 +118,9 @@ export function replicateArchive(scope: Construct, options: ArchiveReplicationOp
       'KeyArn output as encryptionKeyArn (DrSecondarySite props with encryptionKey, or DrSecondarySite.fromSiteAttributes)',
     );
   }
-  const replica = site.replicaBucket({ archiveName: options.archiveName, content: options.content, lifecycleRules: options.lifecycleRules });
+  const replica = site.replicaBucket({
+    archiveName: options.archiveName, content: options.content, lifecycleRules: options.lifecycleRules, objectLock: options.objectLock,
+  });
   const rtc = concreteMinutes(options.objectives.rpo, 'objectives.rpo') < RTC_RPO_THRESHOLD.toMinutes();
 
   // One role, policy and configuration per bucket; archives sharing the bucket (by prefix) add a rule each.
@@ -122,7 +129,8 @@ export function replicateArchive(scope: Construct, options: ArchiveReplicationOp
   const replicaObjects = `${replica.bucketArn}/*`;
   state.policy.addStatements(
     new iam.PolicyStatement({
-      actions: ['s3:GetObjectVersionForReplication', 's3:GetObjectVersionAcl', 's3:GetObjectVersionTagging'],
+      actions: ['s3:GetObjectVersionForReplication', 's3:GetObjectVersionAcl', 's3:GetObjectVersionTagging',
+        ...(options.objectLock ? ['s3:GetObjectRetention', 's3:GetObjectLegalHold'] : [])],
       resources: [sourceObjects],
     }),
     new iam.PolicyStatement({ actions: ['s3:ReplicateObject', 's3:ReplicateDelete', 's3:ReplicateTags'], resources: [replicaObjects] }),

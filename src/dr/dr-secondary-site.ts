@@ -205,7 +205,7 @@ export class DrSecondarySite extends Construct implements IDrSecondarySite {
    */
   public readonly airGappedVault?: backup.CfnLogicallyAirGappedBackupVault;
 
-  private readonly replicaBuckets = new Map<string, { bucket: s3.Bucket; content: string }>();
+  private readonly replicaBuckets = new Map<string, { bucket: s3.Bucket; content: string; objectLock: boolean }>();
   private readonly removalPolicy: RemovalPolicy;
   private accessLogs?: s3.Bucket;
 
@@ -299,6 +299,12 @@ export class DrSecondarySite extends Construct implements IDrSecondarySite {
       const name = this.replicaBucketName(options.archiveName);
       const existing = this.replicaBuckets.get(options.archiveName);
       if (existing) {
+        if (existing.objectLock !== (options.objectLock ?? false)) {
+          throw new BackupDrConfigError(
+            `replica bucket "${options.archiveName}" was created ${existing.objectLock ? 'with' : 'without'} Object Lock, but now requested ` +
+            `${options.objectLock ? 'with' : 'without'} it; give each primary archive its own archiveName`,
+          );
+        }
         if (existing.content !== options.content) {
           throw new BackupDrConfigError(
             `replica bucket "${options.archiveName}" already holds ${existing.content}, so it cannot also replicate ${options.content}; ` +
@@ -306,7 +312,9 @@ export class DrSecondarySite extends Construct implements IDrSecondarySite {
           );
         }
       } else {
-        this.replicaBuckets.set(options.archiveName, { bucket: this.createReplicaBucket(options, name), content: options.content });
+        this.replicaBuckets.set(options.archiveName, {
+          bucket: this.createReplicaBucket(options, name), content: options.content, objectLock: options.objectLock ?? false,
+        });
       }
       return { bucketName: name, bucketArn: DrSiteNames.bucketArn(name, this.region), encryptionKeyArn: this.encryptionKeyArn };
     });
@@ -397,6 +405,8 @@ export class DrSecondarySite extends Construct implements IDrSecondarySite {
       enforceSSL: true,
       minimumTLSVersion: 1.2,
       lifecycleRules: options.lifecycleRules,
+      // Replicas of locked objects keep their retention; the bucket needs Object Lock to accept them.
+      objectLockEnabled: options.objectLock || undefined,
       removalPolicy: this.removalPolicy,
     });
     // Server access logs through a bucket policy on the log bucket (whatever the app's feature flags: no ACLs).

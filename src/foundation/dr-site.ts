@@ -18,6 +18,12 @@ export interface DrReplicaBucketOptions {
    * @default - none
    */
   readonly lifecycleRules?: s3.LifecycleRule[];
+  /**
+   * The primary archive uses S3 Object Lock: the replica bucket is created with Object Lock enabled (no
+   * default retention), and replicas keep the retention mode and date of their source objects.
+   * @default false
+   */
+  readonly objectLock?: boolean;
 }
 
 /** A replica bucket in the DR site (deterministic names, no cross-region token). */

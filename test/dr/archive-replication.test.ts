@@ -178,3 +178,21 @@ describe('checkExternalDbDr', () => {
       .toBe(DrStrategy.BACKUP_AND_RESTORE);
   });
 });
+
+describe('replicateArchive with Object Lock', () => {
+  test('the replica bucket gets Object Lock and the role reads retention and legal holds', () => {
+    const { site, primary, scope, drStack } = twoRegions();
+    const bucket = archiveBucket(primary, { objectLockEnabled: true });
+    replicateArchive(scope, {
+      drSite: site, environment: PRO, objectives: RecoveryTier.STANDARD, bucket, archiveName: 'locked', content: BackupContent.HISTORICAL_DATA, objectLock: true,
+    });
+    Template.fromStack(drStack).hasResourceProperties('AWS::S3::Bucket', {
+      BucketName: 'backup-dr-pro-locked-111111111111-eu-central-1', ObjectLockEnabled: true, VersioningConfiguration: { Status: 'Enabled' },
+    });
+    Template.fromStack(primary).hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: Match.arrayWith(['s3:GetObjectLegalHold', 's3:GetObjectRetention']) })]) },
+    });
+    expect(() => site.replicaBucket({ archiveName: 'locked', content: BackupContent.HISTORICAL_DATA }))
+      .toThrow(/replica bucket "locked" was created with Object Lock, but now requested without it/);
+  });
+});
