@@ -2,11 +2,12 @@ import { Duration, Validations } from 'aws-cdk-lib';
 import * as backup from 'aws-cdk-lib/aws-backup';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import { backupDrFindings, stackIn } from './rules/findings';
+import { buildUnprotectedApp } from '../../examples/unprotected-app';
 import { DeploymentEnvironment, RecoveryTier } from '../../src/core';
 import { DynamoPitrBackup } from '../../src/dynamodb';
 import { BackupDrChecks } from '../../src/nag/backup-dr-checks';
 import { NagAcknowledgements } from '../../src/nag/nag-acknowledgements';
-import { backupDrFindings, stackIn } from './rules/findings';
 
 const pk = { name: 'pk', type: dynamodb.AttributeType.STRING };
 
@@ -62,5 +63,23 @@ describe('BackupDrChecks', () => {
       new DynamoPitrBackup(stack, 'Backup', { tables, objectives: RecoveryTier.CRITICAL, environment: DeploymentEnvironment.PRO });
     }, { maxRpo: Duration.hours(24) });
     expect(findings.map((f) => f.rule)).toEqual(['BackupDR-BackupPlanProCopiesToDrSite']);
+  });
+
+  test('finds every gap of examples/unprotected-app.ts', () => {
+    const findings = backupDrFindings((app) => { buildUnprotectedApp(app); }, { maxRpo: Duration.hours(24) });
+    expect(findings.map((f) => `${f.rule} at ${f.path}`).sort()).toEqual([
+      'BackupDR-BackupPlanMeetsRpo at ShopData/ProdPlan/Resource',
+      'BackupDR-BackupPlanMinimumRetention[Daily] at ShopData/ProdPlan/Resource',
+      'BackupDR-BackupPlanProCopiesToDrSite at ShopData/ProdPlan/Resource',
+      'BackupDR-BackupVaultDeniesRecoveryPointDeletion at ShopData/ProdVault/Resource',
+      'BackupDR-BackupVaultProLocked at ShopData/ProdVault/Resource',
+      'BackupDR-DynamoDBPointInTimeRecovery at ShopData/Orders/Resource',
+      'BackupDR-DynamoDBPointInTimeRecovery at ShopData/Sessions/Resource',
+      'BackupDR-DynamoDBTableBackedUp at ShopData/Sessions/Resource',
+      'BackupDR-EFSFileSystemBackedUp at ShopData/SharedFiles/Resource',
+      'BackupDR-RDSBackupRetentionEnabled at ShopData/Billing/Resource',
+      'BackupDR-RDSInstanceBackedUp at ShopData/Billing/Resource',
+      'BackupDR-S3BucketBackedUp at ShopData/Uploads/Resource',
+    ]);
   });
 });
