@@ -23,7 +23,6 @@ import { BackupContent } from '../core/content';
 import { DeploymentEnvironment } from '../core/environment';
 import { PolicyDefaults } from '../core/retention';
 import { BackupDrConfigError, inScope } from '../core/validation';
-import { ArchiveReplication } from '../dr/archive-replication';
 import { ProtectedResourceType } from '../foundation/plan-registry';
 import { BackupDrProps, protectWithBackup } from '../foundation/protection';
 
@@ -190,8 +189,10 @@ export class S3ArchiveLifecycle extends Construct {
    * or when a given bucket keeps its own configuration).
    */
   public readonly objectLockRetention?: s3.ObjectLockRetention;
-  /** With `drSite`: the cross-region replication into the site's replica bucket. */
-  public readonly drReplication?: ArchiveReplication;
+  /** With `drSite`: name of the replica bucket in the DR site that the archive replicates into. */
+  public readonly drReplicaBucketName?: string;
+  /** With `drSite`: the role S3 replicates the archive with. */
+  public readonly drReplicationRole?: iam.IRole;
 
   constructor(scope: Construct, id: string, props: S3ArchiveLifecycleProps) {
     super(scope, id);
@@ -256,9 +257,11 @@ export class S3ArchiveLifecycle extends Construct {
     }
     if (props.drSite) {
       const drSite = props.drSite;
-      this.drReplication = inScope(this, () => replicateToDrSite(this, drSite, props, {
+      const replication = inScope(this, () => replicateToDrSite(this, drSite, props, {
         bucket, keyPrefix: this.keyPrefix, lock, rules: renderedRules,
       }));
+      this.drReplicaBucketName = replication.replica.bucketName;
+      this.drReplicationRole = replication.role;
     }
 
     BackupCatalogMetadata.record(this, {

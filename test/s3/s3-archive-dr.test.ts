@@ -1,5 +1,6 @@
 import { Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { BackupContent, DeploymentEnvironment, RecoveryTier } from '../../src';
 import { S3ArchiveLifecycle, S3ArchiveLifecycleProps } from '../../src/s3';
@@ -24,8 +25,10 @@ describe('drSite: cross-region replication into the site\'s replica bucket', () 
   test('replicates the archive bucket, and the replica applies the archive\'s lifecycle', () => {
     const { archive, primary, drStack } = archiveWithSite({ drArchiveName: 'orders' });
     const template = synthTemplate(primary);
-    expect(archive.drReplication?.replica.bucketName).toBe('backup-dr-pro-orders-111111111111-eu-central-1');
+    expect(archive.drReplicaBucketName).toBe('backup-dr-pro-orders-111111111111-eu-central-1');
+    const roleId = Stack.of(archive).getLogicalId(archive.drReplicationRole!.node.defaultChild as iam.CfnRole);
     expect(bucketOf(archive, template).ReplicationConfiguration).toMatchObject({
+      Role: { 'Fn::GetAtt': [roleId, 'Arn'] },
       Rules: [{
         Status: 'Enabled',
         Filter: { Prefix: '' },
@@ -43,7 +46,7 @@ describe('drSite: cross-region replication into the site\'s replica bucket', () 
   test('without drArchiveName, the replica is named from the construct path, within 63 characters', () => {
     const { archive, primary } = archiveWithSite();
     synthTemplate(primary);
-    const name = archive.drReplication!.replica.bucketName;
+    const name = archive.drReplicaBucketName!;
     expect(name).toMatch(/^backup-dr-pro-primary-orders-[a-z0-9-]+-111111111111-eu-central-1$/);
     expect(name.length).toBeLessThanOrEqual(63);
   });
@@ -61,7 +64,7 @@ describe('drSite: cross-region replication into the site\'s replica bucket', () 
 
   test('the same archive with objectLockEnabled: false is accepted', () => {
     const { archive } = archiveWithSite();
-    expect(archive.drReplication).toBeDefined();
+    expect(archive.drReplicaBucketName).toMatch(/^backup-dr-pro-/);
     expect(archive.objectLockRetention).toBeUndefined();
   });
 });
