@@ -2,3 +2,4 @@ export * from './verification-constants';
 export * from './protection-verification';
 export * from './recovery-point-monitor';
 export * from './restore-testing';
+export * from './compliance-framework';

@@ -4,7 +4,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct, IConstruct } from 'constructs';
 import { RecoveryPointMonitor } from './recovery-point-monitor';
 import { RestoreTesting, RestoreTestedResource } from './restore-testing';
-import { checkPolicyName, defaultPolicyName, POLICY_TAG, TYPE_INFO, VerifiedResourceType } from './verification-constants';
+import { checkPolicyName, defaultPolicyName, PLAN_TAG, planCheckOf, POLICY_TAG, TYPE_INFO, VerifiedResourceType } from './verification-constants';
 import { DeploymentEnvironment } from '../core/environment';
 import { RecoveryObjectives } from '../core/recovery-objectives';
 import { RestoreTestingOptions } from '../core/restore-testing-options';
@@ -120,7 +120,9 @@ export class ProtectionVerification extends Construct {
     for (const r of resources) {
       if (r.taggable) Tags.of(r.construct).add(POLICY_TAG, policyName, { includeResourceTypes: cfnTypes });
     }
-    if (props.backupPlan) Tags.of(props.backupPlan).add(POLICY_TAG, policyName, { includeResourceTypes: ['AWS::Backup::BackupPlan'] });
+    // A plan may be shared by several policies (same rules): its tag names the rules, not a policy.
+    const planCheck = planCheckOf(props.policy);
+    if (props.backupPlan && planCheck) Tags.of(props.backupPlan).add(PLAN_TAG, planCheck.tagValue, { includeResourceTypes: ['AWS::Backup::BackupPlan'] });
 
     const topic = notificationTopicOf(props.vault);
     RecoveryPointMonitor.of(scope, props.environment, topic)._addPolicy(

@@ -1,6 +1,7 @@
 import { Duration } from 'aws-cdk-lib';
 import { DeploymentEnvironment } from '../core/environment';
 import { RecoveryObjectives } from '../core/recovery-objectives';
+import { DerivedBackupPolicy } from '../core/schedule-derivation';
 import { BackupDrConfigError, concreteMinutes } from '../core/validation';
 
 /** @internal Namespace of the verification metrics; `cloudwatch:PutMetricData` is limited to it by condition. */
@@ -68,4 +69,27 @@ export function wholeHours(d: Duration, prop: string, min: number, max: number):
     throw new BackupDrConfigError(`${prop} is ${d.toHumanString()}, but AWS Backup takes whole hours from ${min} to ${max}; e.g. Duration.hours(${Math.min(max, Math.max(min, Math.round(hours) || min))})`);
   }
   return hours;
+}
+
+/** @internal Tag naming the frequency/retention a backup plan guarantees (the plan control's scope). */
+export const PLAN_TAG = 'cdk-backup-dr:plan';
+
+/** @internal What `BACKUP_PLAN_MIN_FREQUENCY_AND_MIN_RETENTION_CHECK` checks for a derived policy: its first (routine) rule. */
+export interface PlanCheck {
+  readonly frequencyUnit: 'hours' | 'days';
+  readonly frequencyValue: number;
+  readonly retentionDays: number;
+  /** Tag value shared by every plan with these values. */
+  readonly tagValue: string;
+}
+
+/** @internal The plan check of a derived policy (undefined when it has no rule). */
+export function planCheckOf(policy: DerivedBackupPolicy): PlanCheck | undefined {
+  const rule = policy.rules[0];
+  if (!rule) return undefined;
+  const hours = rule.interval.toHours({ integral: false });
+  const days = hours / 24;
+  const [frequencyUnit, frequencyValue] = Number.isInteger(days) ? ['days', days] as const : ['hours', Math.max(1, Math.ceil(hours))] as const;
+  const retentionDays = rule.deleteAfter.toDays();
+  return { frequencyUnit, frequencyValue, retentionDays, tagValue: `every-${frequencyValue}-${frequencyUnit}-keep-${retentionDays}-days` };
 }

@@ -75,7 +75,8 @@ describe('ProtectionVerification in a PRO stack', () => {
       { Key: 'cdk-backup-dr:policy', Value: 'Pro-rpo15m-rto60m' },
       { Key: 'cdk-backup-dr-restore-test', Value: 'Pro_rpo15m_rto60m_DDB_1' },
     ]));
-    t.hasResourceProperties('AWS::Backup::BackupPlan', { BackupPlanTags: { 'cdk-backup-dr:policy': 'Pro-rpo15m-rto60m' } });
+    t.hasResourceProperties('AWS::Backup::BackupPlan', { BackupPlanTags: { 'cdk-backup-dr:plan': 'every-1-days-keep-35-days' } });
+    t.hasResourceProperties('AWS::Backup::BackupPlan', { BackupPlanTags: { 'cdk-backup-dr:plan': 'every-12-hours-keep-35-days' } });
   });
 
   test('restore validation runs on completed restore jobs of this plan only', () => {
