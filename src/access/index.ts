@@ -1,1 +1,2 @@
 export * from './team-access';
+export * from './environment-boundary';
