@@ -163,7 +163,7 @@ export function replicateArchive(scope: Construct, options: ArchiveReplicationOp
 
 interface ReplicationState {
   readonly role: iam.Role;
-  readonly policy: iam.Policy;
+  readonly policy: iam.ManagedPolicy;
   readonly rules: s3.CfnBucket.ReplicationRuleProperty[];
 }
 
@@ -175,7 +175,8 @@ function createReplicationState(scope: Construct, bucket: s3.IBucket, cfn: s3.Cf
     description: `cdk-backup-dr: replicates ${bucket.node.path} to the DR site ${site.siteName} (${site.region})`,
     assumedBy: new iam.ServicePrincipal('s3.amazonaws.com'),
   });
-  const policy = new iam.Policy(scope, 'DrReplicationPolicy', {
+  const policy = new iam.ManagedPolicy(scope, 'DrReplicationPolicy', {
+    description: `cdk-backup-dr: S3 replication of ${bucket.node.path} to the DR site ${site.siteName}`,
     roles: [role],
     statements: [
       new iam.PolicyStatement({ actions: ['s3:GetReplicationConfiguration', 's3:ListBucket'], resources: [bucket.bucketArn] }),

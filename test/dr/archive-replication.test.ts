@@ -59,7 +59,7 @@ describe('replicateArchive', () => {
     });
     // Least-privilege role: source reads, replica writes, decrypt source via S3, encrypt with the site key by alias.
     t.hasResourceProperties('AWS::IAM::Role', { AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Principal: { Service: 's3.amazonaws.com' } })] } });
-    const statements = (Object.values(t.findResources('AWS::IAM::Policy'))[0] as any).Properties.PolicyDocument.Statement;
+    const statements = (Object.values(t.findResources('AWS::IAM::ManagedPolicy'))[0] as any).Properties.PolicyDocument.Statement;
     expect(statements).toEqual(expect.arrayContaining([
       expect.objectContaining({ Action: ['s3:GetReplicationConfiguration', 's3:ListBucket'] }),
       expect.objectContaining({ Action: ['s3:GetObjectVersionAcl', 's3:GetObjectVersionForReplication', 's3:GetObjectVersionTagging'] }),
@@ -110,7 +110,7 @@ describe('replicateArchive', () => {
         Rules: [Match.objectLike({ Destination: Match.objectLike({ EncryptionConfiguration: { ReplicaKmsKeyID: arn } }) })],
       },
     });
-    t.hasResourceProperties('AWS::IAM::Policy', { PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: ['kms:Encrypt', 'kms:GenerateDataKey'], Resource: arn })]) } });
+    t.hasResourceProperties('AWS::IAM::ManagedPolicy', { PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: ['kms:Encrypt', 'kms:GenerateDataKey'], Resource: arn })]) } });
   });
 
   test('archives sharing a bucket by prefix get one rule each, one role and one policy', () => {
@@ -122,7 +122,7 @@ describe('replicateArchive', () => {
     expect(b.role).toBe(a.role);
     const t = synthTemplate(primary);
     t.resourceCountIs('AWS::IAM::Role', 1);
-    t.resourceCountIs('AWS::IAM::Policy', 1);
+    t.resourceCountIs('AWS::IAM::ManagedPolicy', 1);
     const rules = (Object.values(t.findResources('AWS::S3::Bucket'))[0] as any).Properties.ReplicationConfiguration.Rules;
     expect(rules.map((r: any) => [r.Id, r.Priority, r.Filter.Prefix, r.Destination.Bucket, !!r.Destination.ReplicationTime])).toEqual([
       ['cdk-backup-dr-backup-dr-pro-docs', 1, 'docs/', 'arn:aws:s3:::backup-dr-pro-docs-111111111111-eu-central-1', false],
@@ -189,7 +189,7 @@ describe('replicateArchive with Object Lock', () => {
     Template.fromStack(drStack).hasResourceProperties('AWS::S3::Bucket', {
       BucketName: 'backup-dr-pro-locked-111111111111-eu-central-1', ObjectLockEnabled: true, VersioningConfiguration: { Status: 'Enabled' },
     });
-    Template.fromStack(primary).hasResourceProperties('AWS::IAM::Policy', {
+    Template.fromStack(primary).hasResourceProperties('AWS::IAM::ManagedPolicy', {
       PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: Match.arrayWith(['s3:GetObjectLegalHold', 's3:GetObjectRetention']) })]) },
     });
     expect(() => site.replicaBucket({ archiveName: 'locked', content: BackupContent.HISTORICAL_DATA }))
