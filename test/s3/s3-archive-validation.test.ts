@@ -1,4 +1,4 @@
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Duration, Lazy, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -120,6 +120,25 @@ describe('given buckets', () => {
     const stack = testStack();
     const bucket = new s3.Bucket(stack, 'Mine', { versioned: true });
     expect(() => make({ bucket, accessLogRetention: Duration.days(5) }, stack)).toThrow(/accessLogRetention only applies to a bucket the construct creates/);
+    const other = testStack();
+    const otherBucket = new s3.Bucket(other, 'Mine', { versioned: true });
+    expect(() => make({ bucket: otherBucket, removalPolicy: RemovalPolicy.DESTROY }, other))
+      .toThrow(/^\[TestStack\/Archive\] removalPolicy only applies to a bucket the construct creates, but bucket is given; configure it on your bucket, or omit bucket/);
+    // accepted next to it: the same props without a given bucket
+    expect(make({ accessLogRetention: Duration.days(5), removalPolicy: RemovalPolicy.DESTROY })).toBeInstanceOf(S3ArchiveLifecycle);
+  });
+
+  test('eventBridge on a given bucket whose NotificationConfiguration is a token is refused (it cannot be merged)', () => {
+    const stack = testStack();
+    const bucket = new s3.Bucket(stack, 'Mine', { versioned: true });
+    (bucket.node.defaultChild as s3.CfnBucket).notificationConfiguration = Lazy.any({ produce: () => ({}) });
+    expect(() => make({ bucket, eventBridge: true }, stack)).toThrow(
+      /^\[TestStack\/Archive\] eventBridge is true, but the NotificationConfiguration of bucket TestStack\/Mine is a token; turn on EventBridge in that configuration yourself and omit eventBridge/);
+    // accepted next to it: the same bucket without eventBridge is left as it is
+    const other = testStack();
+    const plain = new s3.Bucket(other, 'Mine', { versioned: true });
+    (plain.node.defaultChild as s3.CfnBucket).notificationConfiguration = Lazy.any({ produce: () => ({}) });
+    expect(make({ bucket: plain, objectLockEnabled: false }, other)).toBeInstanceOf(S3ArchiveLifecycle);
   });
 
   test('Object Lock already configured on the bucket is refused', () => {
