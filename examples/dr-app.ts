@@ -18,10 +18,10 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import { Construct } from 'constructs';
 import {
-  BackupContent, DeploymentEnvironment, DynamoPitrBackup, IDrSecondarySite, NagAcknowledgements, RdsBackupPolicy, RecoveryTier,
-  S3ArchiveLifecycle,
+  BackupContent, DeploymentEnvironment, DynamoPitrBackup, NagAcknowledgements, RdsBackupPolicy, RecoveryTier, S3ArchiveLifecycle,
 } from '../src';
 import { DrSecondarySite } from '../src/dr';
+import { IDrSecondarySite } from '../src/foundation/dr-site';
 import { COMPLIANCE_NAG_PACKS } from '../src/nag/nag-packs';
 
 /** Primary region and account (placeholder). */
