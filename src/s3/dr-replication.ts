@@ -4,14 +4,13 @@ import { Construct } from 'constructs';
 import { BackupContent } from '../core/content';
 import { DeploymentEnvironment } from '../core/environment';
 import { RecoveryObjectives } from '../core/recovery-objectives';
-import { BackupDrConfigError } from '../core/validation';
 import { ArchiveReplication, replicateArchive } from '../dr/archive-replication';
 import { IDrSecondarySite } from '../foundation/dr-site';
 
 /*
  * An archive with a `drSite`: cross-region replication into the site's replica bucket
  * (src/dr/archive-replication.ts does the wiring; this module names the archive in the site and
- * refuses what S3 replication would drop at run time).
+ * hands over what the replica needs: the lifecycle, the prefix, Object Lock).
  */
 
 /** @internal What the replication needs from the archive's props. */
@@ -35,14 +34,10 @@ export interface ArchiveDrTarget {
 /** @internal Replicates the archive's bucket (its prefix) into the DR site's replica bucket, with the archive's lifecycle. */
 export function replicateToDrSite(archive: Construct, drSite: IDrSecondarySite, props: ArchiveDrInput, target: ArchiveDrTarget): ArchiveReplication {
   const { bucket, lock, rules, keyPrefix } = target;
+  // A locked archive replicates only into a replica bucket with Object Lock (S3 fails every object with
+  // DstBucketObjectLockConfigMissing otherwise); replicas keep the retention of their source objects.
   const cfn = bucket.node.defaultChild as s3.CfnBucket;
-  if (lock || cfn.objectLockEnabled === true) {
-    throw new BackupDrConfigError(
-      `drSite is set on an archive with S3 Object Lock${lock ? '' : ` (bucket ${bucket.node.path})`}, but S3 replicates a locked bucket only into a ` +
-      'replica bucket with Object Lock (otherwise every object fails with DstBucketObjectLockConfigMissing), and the DR site\'s replica buckets have ' +
-      'none: pass objectLockEnabled: false (the replica in the other Region is then the copy out of reach of this one), or remove drSite',
-    );
-  }
+  const objectLock = lock !== undefined || cfn.objectLockEnabled === true;
   const archiveName = props.drArchiveName ?? defaultArchiveName(archive, drSite);
   return replicateArchive(archive, {
     drSite,
@@ -53,6 +48,7 @@ export function replicateToDrSite(archive: Construct, drSite: IDrSecondarySite, 
     content: props.content,
     lifecycleRules: rules,
     prefix: keyPrefix || undefined,
+    objectLock,
   });
 }
 

@@ -56,15 +56,30 @@ describe('drSite: cross-region replication into the site\'s replica bucket', () 
     expect(bucketOf(archive, synthTemplate(primary)).ReplicationConfiguration.Rules[0].Filter).toEqual({ Prefix: 'db/' });
   });
 
-  test('an Object Lock archive is refused: S3 would fail every replication into a replica without Object Lock', () => {
-    // the Pro default
-    expect(() => archiveWithSite({ objectLockEnabled: undefined })).toThrow(
-      /^\[Primary\/Orders\] drSite is set on an archive with S3 Object Lock, but S3 replicates a locked bucket only into a replica bucket with Object Lock .*DstBucketObjectLockConfigMissing.*pass objectLockEnabled: false .* or remove drSite/);
+  test('an Object Lock archive (the Pro default) replicates into a replica bucket with Object Lock, keeping each object\'s retention', () => {
+    const { archive, primary, drStack } = archiveWithSite({ objectLockEnabled: undefined, drArchiveName: 'orders' });
+    const template = synthTemplate(primary);
+    expect(bucketOf(archive, template)).toMatchObject({ ObjectLockEnabled: true, ReplicationConfiguration: { Rules: [expect.objectContaining({ Status: 'Enabled' })] } });
+    // S3 fails every object with DstBucketObjectLockConfigMissing unless the replica has Object Lock too
+    Template.fromStack(drStack).hasResourceProperties('AWS::S3::Bucket', {
+      BucketName: 'backup-dr-pro-orders-111111111111-eu-central-1',
+      ObjectLockEnabled: true,
+    });
+    // and the replication role must read the retention and legal holds of the source versions
+    const roleId = Stack.of(archive).getLogicalId(archive.drReplicationRole!.node.defaultChild as iam.CfnRole);
+    const statements = [...Object.values(template.findResources('AWS::IAM::Policy')), ...Object.values(template.findResources('AWS::IAM::ManagedPolicy'))]
+      .filter((p: any) => JSON.stringify(p.Properties.Roles ?? []).includes(roleId))
+      .flatMap((p: any) => p.Properties.PolicyDocument.Statement);
+    expect(statements.flatMap((st: any) => [st.Action].flat())).toEqual(expect.arrayContaining(['s3:GetObjectRetention', 's3:GetObjectLegalHold']));
   });
 
-  test('the same archive with objectLockEnabled: false is accepted', () => {
-    const { archive } = archiveWithSite();
-    expect(archive.drReplicaBucketName).toMatch(/^backup-dr-pro-/);
+  test('without Object Lock, the replica bucket has none either', () => {
+    const { archive, primary, drStack } = archiveWithSite({ drArchiveName: 'orders' });
+    synthTemplate(primary);
     expect(archive.objectLockRetention).toBeUndefined();
+    const replica = Object.values(Template.fromStack(drStack).findResources('AWS::S3::Bucket', {
+      Properties: { BucketName: 'backup-dr-pro-orders-111111111111-eu-central-1' },
+    }))[0] as any;
+    expect(replica.Properties).not.toHaveProperty('ObjectLockEnabled');
   });
 });
