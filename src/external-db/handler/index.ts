@@ -68,6 +68,8 @@ function configOrFailureMetric(env: NodeJS.ProcessEnv = process.env): BackupConf
 /** Fargate / command line. Returns the process exit code. */
 export async function main(argv: string[]): Promise<number> {
   if (argv[0] === 'restore') return restoreCli(argv.slice(1));
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- restore drill (drill.ts), loaded in drill mode only
+  if (argv[0] === 'drill') return (require('./drill') as typeof import('./drill')).drillCli(argv.slice(1));
   if (argv.includes('--once')) {
     try {
       const out = await runBackup(configOrFailureMetric());
