@@ -5,19 +5,19 @@ import { AccessLevel } from './access-level';
 import { DeploymentEnvironment } from '../core/environment';
 
 /**
- * Tag every recovery point of the library's backup plans carries: the environment of the protected
+ * @internal Tag every recovery point of the library's backup plans carries: the environment of the protected
  * workload ('Pro' | 'QA' | 'Dev'). Identity policies of `TeamAccess` grants match it with
  * `aws:ResourceTag`, which AWS Backup evaluates on recovery points of every resource type
  * (`recoveryPoint` resource of the Service Authorization Reference).
  */
 export const RECOVERY_POINT_ENVIRONMENT_TAG = 'cdk-backup-dr:environment';
 
-/** Prefix of the principal tag that lets a principal into the vaults of one environment (`cdk-backup-dr:access-Pro`). */
+/** @internal Prefix of the principal tag that lets a principal into the vaults of one environment (`cdk-backup-dr:access-Pro`). */
 export const PRINCIPAL_ACCESS_TAG_PREFIX = 'cdk-backup-dr:access-';
 
-/** Recovery point actions a principal needs VIEW on the vault's environment for. */
+/** @internal Recovery point actions a principal needs VIEW on the vault's environment for. */
 export const BOUNDARY_READ_ACTIONS = ['backup:DescribeRecoveryPoint', 'backup:GetRecoveryPointRestoreMetadata'];
-/** Recovery point actions a principal needs RESTORE (or ADMIN) on the vault's environment for. */
+/** @internal Recovery point actions a principal needs RESTORE (or ADMIN) on the vault's environment for. */
 export const BOUNDARY_RESTORE_ACTIONS = ['backup:StartRestoreJob', 'backup:StartCopyJob'];
 
 const LEVELS = [AccessLevel.VIEW, AccessLevel.RESTORE, AccessLevel.ADMIN];
@@ -59,6 +59,9 @@ const TAGGED = new WeakMap<CfnResource, Map<DeploymentEnvironment, AccessLevel>>
  * hard boundary is one AWS account per environment.
  */
 export class EnvironmentBoundary {
+  /** Tag carrying the environment on every recovery point of the library's plans (`cdk-backup-dr:environment`). */
+  public static readonly RECOVERY_POINT_TAG: string = RECOVERY_POINT_ENVIRONMENT_TAG;
+
   /** Key of the principal tag that lets a principal into the vaults of `environment`; its value is the AccessLevel. */
   public static principalTagKey(environment: DeploymentEnvironment): string {
     return `${PRINCIPAL_ACCESS_TAG_PREFIX}${environment}`;

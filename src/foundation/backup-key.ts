@@ -4,7 +4,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { checkRange, inScope } from '../core/validation';
 
-/** Sid of the key policy statement that limits `kms:CreateGrant` to AWS services. */
+/** @internal Sid of the key policy statement that limits `kms:CreateGrant` to AWS services. */
 export const CREATE_GRANT_STATEMENT_SID = 'DenyCreateGrantExceptForAwsServices';
 
 /** Properties of a key created by `BackupKey.create`. */

@@ -92,6 +92,16 @@ describe('environment boundary: a DEV grant against PRO recovery points of every
     }
   });
 
+  test('the plans tag every recovery point with the environment the grants match on', () => {
+    const RECOVERY_POINT_ENVIRONMENT_TAG = EnvironmentBoundary.RECOVERY_POINT_TAG;
+    const plans = Object.values(env.t.findResources('AWS::Backup::BackupPlan')) as any[];
+    const tags = plans.flatMap((p) => p.Properties.BackupPlan.BackupPlanRule.map((r: any) => r.RecoveryPointTags));
+    expect(tags.length).toBeGreaterThan(1);
+    expect(new Set(tags.map((t) => JSON.stringify(t)))).toEqual(new Set([
+      JSON.stringify({ [RECOVERY_POINT_ENVIRONMENT_TAG]: 'Pro' }), JSON.stringify({ [RECOVERY_POINT_ENVIRONMENT_TAG]: 'Dev' }),
+    ]));
+  });
+
   test('grantees are tagged with their highest level per environment', () => {
     expect(env.tagsOf(env.teams.development)).toEqual({ 'cdk-backup-dr:access-Pro': 'VIEW', 'cdk-backup-dr:access-Dev': 'RESTORE' });
     expect(env.tagsOf(env.teams.sre)).toEqual({ 'cdk-backup-dr:access-Pro': 'RESTORE', 'cdk-backup-dr:access-Dev': 'RESTORE' });
