@@ -131,10 +131,19 @@ export function resolveVault(scope: Construct, props: BackupDrProps): IRecoveryV
   return vault;
 }
 
-/** @internal Grants every TeamAccess of the props on the vault, with the stack's backup role to pass. */
+/**
+ * @internal Grants every TeamAccess of the props on the vault, scoped to the environment, with the stack's
+ * backup role to pass; the backup role is let through the vault's environment boundary.
+ */
 export function grantAccess(scope: IConstruct, props: BackupDrProps, vault: IRecoveryVault, registry: BackupPlanRegistry): void {
   // AWS Backup runs the plans' copy jobs with this role: it passes the vault's environment boundary.
   EnvironmentBoundary.allowPrincipal(registry.role, vault.environment, AccessLevel.ADMIN);
+  if ((props.access ?? []).length > 0 && !(vault instanceof RecoveryVault)) {
+    Annotations.of(scope).addWarningV2('cdk-backup-dr:access-imported-vault',
+      `vault ${vault.node.path} is imported, so this app cannot add the environment boundary to its access policy: principals of other ` +
+      `environments with broad IAM policies can read and restore its recovery points. Add EnvironmentBoundary.vaultStatements(` +
+      `DeploymentEnvironment.${envKey(vault.environment)}) to its access policy where it is defined`);
+  }
   for (const access of props.access ?? []) {
     access.grantBackups({ scope, vaultArn: vault.backupVault.backupVaultArn, environment: props.environment, serviceRole: registry.role });
   }
@@ -159,4 +168,8 @@ export function claimResource(scope: IConstruct, resource: string, environment: 
     );
   }
   if (!previous) claims.set(resource, { environment, path: scope.node.path });
+}
+
+function envKey(environment: DeploymentEnvironment): string {
+  return Object.entries(DeploymentEnvironment).find(([, v]) => v === environment)?.[0] ?? environment;
 }

@@ -223,6 +223,20 @@ describe('EnvironmentBoundary', () => {
     Template.fromStack(stack).hasResourceProperties('AWS::IAM::User', { Tags: [{ Key: 'cdk-backup-dr:access-Pro', Value: 'ADMIN' }] });
   });
 
+  test('grants on an imported vault warn that its access policy lacks the boundary; a vault of the app does not', () => {
+    const stack = testStack();
+    const role = new iam.Role(stack, 'R', { assumedBy: new iam.AccountRootPrincipal() });
+    const table = (id: string) => new dynamodb.TableV2(stack, id, { partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING } });
+    const vault = RecoveryVault.fromVaultAttributes(stack, 'Shared', { backupVaultName: 'shared-dev', environment: DEV });
+    const access = [TeamAccess.sre(role)];
+    new DynamoPitrBackup(stack, 'Imported', { tables: [table('A')], objectives: RecoveryTier.STANDARD, environment: DEV, access, vault });
+    new DynamoPitrBackup(stack, 'Own', { tables: [table('B')], objectives: RecoveryTier.STANDARD, environment: DEV, access });
+    synthTemplate(stack);
+    const warnings = Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('cannot add the environment boundary'));
+    expect(warnings.map((w) => w.id)).toEqual(['/TestStack/Imported']);
+    expect(warnings[0].entry.data).toMatch(/vault TestStack\/Shared is imported.*Add EnvironmentBoundary.vaultStatements\(DeploymentEnvironment.DEV\) to its access policy/);
+  });
+
   test('vaultStatements renders valid vault access policy actions (no wildcard, which vault policies do not support)', () => {
     const statements = EnvironmentBoundary.vaultStatements(DEV).map((s) => s.toStatementJson());
     expect(statements).toHaveLength(2);
