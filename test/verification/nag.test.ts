@@ -19,8 +19,10 @@ test('the verification machinery (monitor, restore testing, validation, framewor
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       deletionProtection: true,
     });
-    const policy = BackupPolicyDerivation.derive({ objectives: RecoveryTier.CRITICAL, environment, continuousBackup: ContinuousBackupSupport.NATIVE });
-    const plan = BackupPlanRegistry.of(stack).protect({ vault, policy, resourceArns: [table.tableArn], resourceType: ProtectedResourceType.DYNAMODB });
+    const objectives = RecoveryTier.CRITICAL;
+    const policy = BackupPolicyDerivation.derive({ objectives, environment, continuousBackup: ContinuousBackupSupport.NATIVE });
+    const resourceArns = [table.tableArn];
+    const plan = BackupPlanRegistry.of(stack).protect({ vault, policy, resourceArns, resourceType: ProtectedResourceType.DYNAMODB });
     ProtectionVerification.register(stack, {
       resourceType: VerifiedResourceType.DYNAMODB_TABLE,
       resources: [{ arn: table.tableArn, construct: table }],
