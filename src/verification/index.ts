@@ -7,3 +7,4 @@ export { RestoreDrill, RestoreDrillProps } from './restore-drill';
 export {
   BackupComplianceFramework, BackupComplianceFrameworkProps, MAX_CONTROLS_PER_REGION, MAX_FRAMEWORKS_PER_REGION, MAX_REPORT_PLANS_PER_ACCOUNT,
 } from './compliance-framework';
+export { ResilienceHubPolicy, ResilienceHubPolicyProps } from './resilience-policy';
