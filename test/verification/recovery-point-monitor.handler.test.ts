@@ -145,6 +145,15 @@ describe('recovery-point monitor', () => {
     expect(out.policyAgeSeconds).toBe(300);
   });
 
+  test('S3 continuous backup: the protected resource\'s LastBackupTime stands in for the latest restorable time', async () => {
+    tagging.on(GetResourcesCommand).resolves({ ResourceTagMappingList: [{ ResourceARN: BUCKET }] });
+    backup.on(ListProtectedResourcesCommand).resolves({ Results: [{ ResourceArn: BUCKET, LastBackupTime: ago(120) }] });
+    // The continuous recovery point's CreationDate is when continuous backup started, days ago.
+    backup.on(ListRecoveryPointsByResourceCommand).resolves({ RecoveryPoints: [{ CreationDate: ago(5 * 86400), Status: 'AVAILABLE' }] });
+    const out = await monitor({ policy: 'P', nativeKinds: ['S3_BUCKET'] }, deps());
+    expect(out.resources[0]).toMatchObject({ ageSeconds: 120, latestRestorableTime: ago(120).toISOString() });
+  });
+
   test('PITR disabled: falls back to the recovery point, and the native check is not asked for kinds outside nativeKinds', async () => {
     tagging.on(GetResourcesCommand).resolves({ ResourceTagMappingList: [{ ResourceARN: A }, { ResourceARN: BUCKET }] });
     backup.on(ListProtectedResourcesCommand).resolves({ Results: [{ ResourceArn: A }, { ResourceArn: BUCKET }] });

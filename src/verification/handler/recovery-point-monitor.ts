@@ -100,6 +100,7 @@ export async function monitor(event: MonitorEvent, deps: MonitorDeps = {}): Prom
     return { items: out.Results, next: out.NextToken };
   }, retry);
   const protectedArns = new Set(protectedResources.map((p) => p.ResourceArn));
+  const lastBackup = new Map(protectedResources.map((p) => [p.ResourceArn, p.LastBackupTime]));
 
   // 3. Newest recovery point and latest restorable time of each resource.
   const ages = await mapLimit(arns, deps.concurrency ?? 8, async (arn): Promise<ResourceAge> => {
@@ -121,7 +122,8 @@ export async function monitor(event: MonitorEvent, deps: MonitorDeps = {}): Prom
     }
     if (native.has(kind)) {
       try {
-        latestRestorable = await latestRestorableTime(arn, kind, dynamodb, rds, retry);
+        // S3 has no restorable-time API: for S3 continuous backup, AWS Backup's last backup time of the resource stands in.
+        latestRestorable = kind === 'S3_BUCKET' ? lastBackup.get(arn) : await latestRestorableTime(arn, kind, dynamodb, rds, retry);
         if (!latestRestorable) problems.push('point-in-time recovery reports no latest restorable time (disabled?)');
       } catch (err) {
         problems.push(`latest restorable time unavailable: ${(err as Error).name}: ${(err as Error).message}`);
