@@ -1,11 +1,12 @@
 import { Duration, Stack } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Match } from 'aws-cdk-lib/assertions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import {
-  BackupPolicyDerivation, ContinuousBackupSupport, DeploymentEnvironment, RecoveryObjectives, RecoveryTier, RestoreTestingOptions,
+  BackupPolicyDerivation, ContinuousBackupSupport, DeploymentEnvironment, RecoveryObjectives, RecoveryTier,
 } from '../../src/core';
+import { RestoreTestingOptions } from '../../src/core/restore-testing-options';
 import { BackupPlanRegistry, ProtectedResourceType, RecoveryVault } from '../../src/foundation';
 import {
   MAX_RESTORE_TESTING_SELECTIONS_PER_PLAN, ProtectionVerification, RecoveryPointMonitor, RestoreTesting, VerifiedResourceType,
