@@ -10,6 +10,7 @@ import { AccessLevel } from '../access/team-access';
 import { BackupContent } from '../core/content';
 import { ContinuousBackupSupport, DerivedBackupPolicy } from '../core/schedule-derivation';
 import { BackupDrConfigError, checkRange, concreteDays, inScope } from '../core/validation';
+import { applyDynamoDbDr } from '../dr/dynamodb-dr';
 import { ProtectedResourceType } from '../foundation/plan-registry';
 import { BackupDrProps, checkBaseProps, protectWithBackup } from '../foundation/protection';
 import { IRecoveryVault } from '../foundation/recovery-vault';
@@ -91,7 +92,11 @@ export class DynamoPitrBackup extends Construct {
   constructor(scope: Construct, id: string, props: DynamoPitrBackupProps) {
     super(scope, id);
     inScope(this, () => checkBaseProps(props));
-    const advanced = props.advancedBackupFeatures ?? false;
+    // DR site: checks, replicas from WARM_STANDBY; its copies need the advanced features (src/dr/dynamodb-dr.ts).
+    const dr = props.drSite && Array.isArray(props.tables)
+      ? inScope(this, () => applyDynamoDbDr(this, { ...props, drSite: props.drSite! }))
+      : undefined;
+    const advanced = dr?.advancedBackupFeatures ?? props.advancedBackupFeatures ?? false;
 
     const result = inScope(this, () => {
       if (!Array.isArray(props.tables) || props.tables.length === 0) {

@@ -11,6 +11,7 @@ import { BackupContent } from '../core/content';
 import { DeploymentEnvironment } from '../core/environment';
 import { BackupRuleKind, ContinuousBackupSupport, DerivedBackupPolicy } from '../core/schedule-derivation';
 import { BackupDrConfigError, checkRange, concreteDays, inScope } from '../core/validation';
+import { applyRdsDr } from '../dr/rds-replication';
 import { ProtectedResourceType } from '../foundation/plan-registry';
 import { BackupDrProps, checkBaseProps, protectWithBackup } from '../foundation/protection';
 import { IRecoveryVault } from '../foundation/recovery-vault';
@@ -150,6 +151,10 @@ export class RdsBackupPolicy extends Construct {
       });
       const retentionDays = this.nativeRetention(props, protection.policy);
       this.configureNativeBackups(databases, protection.policy, retentionDays, props);
+      // DR site: checks, and cross-Region automated backups from PILOT_LIGHT up (src/dr/rds-replication.ts).
+      if (props.drSite) {
+        applyRdsDr(this, { ...props, drSite: props.drSite, replicationRetentionDays: retentionDays });
+      }
       return { protection, retentionDays };
     });
 
