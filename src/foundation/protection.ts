@@ -141,7 +141,7 @@ export function grantAccess(scope: IConstruct, props: BackupDrProps, vault: IRec
   if ((props.access ?? []).length > 0 && !(vault instanceof RecoveryVault)) {
     Annotations.of(scope).addWarningV2('cdk-backup-dr:access-imported-vault',
       `vault ${vault.node.path} is imported, so this app cannot add the environment boundary to its access policy: principals of other ` +
-      `environments with broad IAM policies can read and restore its recovery points. Add EnvironmentBoundary.vaultStatements(` +
+      'environments with broad IAM policies can read and restore its recovery points. Add EnvironmentBoundary.vaultStatements(' +
       `DeploymentEnvironment.${envKey(vault.environment)}) to its access policy where it is defined`);
   }
   for (const access of props.access ?? []) {
