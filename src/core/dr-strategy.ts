@@ -152,15 +152,15 @@ export class DrStrategyTable {
    * and the fix) when none does.
    */
   public static cheapest(workloads: DrWorkload[]): DrStrategy {
-    for (const w of workloads) DrStrategyTable.check(undefined, w);
+    for (const w of workloads) DrStrategyTable.check(w);
     return DrStrategyTable.strategiesMeeting(workloads)[0] ?? DrStrategy.BACKUP_AND_RESTORE;
   }
 
   /**
-   * Throws when `strategy` (or, when undefined, every strategy) cannot meet the workload's objectives.
+   * Throws when `strategy` (or, when omitted, every strategy) cannot meet the workload's objectives.
    * The message names the objective, the strategy's bound and the strategies that would meet it.
    */
-  public static check(strategy: DrStrategy | undefined, w: DrWorkload): void {
+  public static check(w: DrWorkload, strategy?: DrStrategy): void {
     const candidates = strategy ? [strategy] : DR_STRATEGIES_BY_COST;
     if (candidates.some((s) => DrStrategyTable.meets(s, w.resourceType, w.objectives))) return;
     const shown = strategy ?? DrStrategy.MULTI_SITE;

@@ -67,7 +67,7 @@ export function wireDrSite(scope: IConstruct, request: DrWiringRequest): DrWirin
     );
   }
   const workload = { path: scope.node.path, resourceType: request.resourceType, objectives: request.objectives };
-  DrStrategyTable.check(site.strategy, workload);
+  DrStrategyTable.check(workload, site.strategy);
   registerDrWorkload(site, workload);
   return {
     strategy: site.strategy ?? DrStrategyTable.cheapest([workload]),

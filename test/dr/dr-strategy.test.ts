@@ -48,13 +48,13 @@ describe('DrStrategyTable', () => {
   });
 
   test('the check names the objective, the bound, the mechanism and the strategies that would meet it', () => {
-    expect(() => DrStrategyTable.check(BR, w(DrResourceType.RDS_INSTANCE, Duration.hours(1), Duration.hours(8), 'App/Orders')))
+    expect(() => DrStrategyTable.check(w(DrResourceType.RDS_INSTANCE, Duration.hours(1), Duration.hours(8), 'App/Orders'), BR))
       .toThrow(/^drSite: objectives\.rpo 1 hour \(bound 3 hours\) of App\/Orders \(RDS instances\) cannot be met by strategy BACKUP_AND_RESTORE: AWS Backup copy actions into the DR vault; restore on failover; strategies that would: PILOT_LIGHT, WARM_STANDBY, MULTI_SITE \(set strategy on the DrSecondarySite, or omit it to pick the cheapest\)\. Source: AWS Backup/);
-    expect(() => DrStrategyTable.check(MS, w(DrResourceType.RDS_INSTANCE, Duration.minutes(15), Duration.hours(1))))
+    expect(() => DrStrategyTable.check(w(DrResourceType.RDS_INSTANCE, Duration.minutes(15), Duration.hours(1)), MS))
       .toThrow(/objectives\.rpo 15 minutes \(bound 30 minutes\) and objectives\.rto 1 hour \(bound 4 hours\).*no strategy the library builds meets them; add a cross-region read replica/);
-    expect(() => DrStrategyTable.check(undefined, w(DrResourceType.S3_ARCHIVE, Duration.minutes(5), Duration.hours(1))))
+    expect(() => DrStrategyTable.check(w(DrResourceType.S3_ARCHIVE, Duration.minutes(5), Duration.hours(1))))
       .toThrow(/objectives\.rpo 5 minutes \(bound 15 minutes\).*S3 Replication Time Control guarantees 15 minutes/);
-    expect(() => DrStrategyTable.check(PL, w(DrResourceType.DYNAMODB_TABLE, RecoveryTier.STANDARD.rpo, RecoveryTier.STANDARD.rto))).not.toThrow();
+    expect(() => DrStrategyTable.check(w(DrResourceType.DYNAMODB_TABLE, RecoveryTier.STANDARD.rpo, RecoveryTier.STANDARD.rto), PL)).not.toThrow();
   });
 
   test('cheapest() refuses objectives no strategy meets', () => {
