@@ -15,8 +15,14 @@ import {
 } from '../src';
 import { COMPLIANCE_NAG_PACKS as NAG_COMPLIANCE_PACKS } from '../src/nag/nag-packs';
 
-/** Placeholder account/region: synth works offline, no credentials needed. */
+/** Placeholder accounts/region: synth works offline, no credentials needed. */
 export const EXAMPLE_ENV = { account: '111111111111', region: 'eu-west-1' };
+/**
+ * Dev lives in an account of its own: IAM cannot keep environments apart everywhere inside one account
+ * (AWS Backup's list APIs have no resource-level permissions), so production and development backups
+ * are separated by account, as AWS recommends.
+ */
+export const EXAMPLE_DEV_ENV = { account: '222222222222', region: 'eu-west-1' };
 
 
 
@@ -235,6 +241,6 @@ function acknowledgeExampleDatabase(db: Construct): void {
 export function buildExampleApp(app: App): Stack[] {
   return [
     new ProWorkloadStack(app, 'BackupDrExamplePro', { env: EXAMPLE_ENV, environment: DeploymentEnvironment.PRO }),
-    new DevWorkloadStack(app, 'BackupDrExampleDev', { env: EXAMPLE_ENV, environment: DeploymentEnvironment.DEV }),
+    new DevWorkloadStack(app, 'BackupDrExampleDev', { env: EXAMPLE_DEV_ENV, environment: DeploymentEnvironment.DEV }),
   ];
 }
