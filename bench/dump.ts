@@ -1,25 +1,36 @@
 /**
- * External DB dump benchmark (`npx projen bench:dump`): the handler (runBackup, bundled like the Lambda
- * asset, in a child process) against the local S3 server, compared in the same run with bare pg_dump to
- * /dev/null, on PostgreSQL databases of ~100 MB and ~1 GB.
+ * External DB dump benchmark (`npx projen bench:dump`): the handler against the bare tools, like with like,
+ * on PostgreSQL databases of ~100 MB and ~1 GB (generated once, reused: bench_100mb, bench_1gb).
  *
- * Prints, per database size:
- *   - throughput of the handler as a ratio to bare `pg_dump -Fc` (target >= 0.9x), and to the bare
- *     pipeline of the same compression (the cost of hashing + S3 multipart streaming alone);
- *   - the handler's peak RSS (process.resourceUsage().maxRSS of the child; target < 256 MB and flat
- *     within 1.2x from ~100 MB to ~1 GB);
- *   - the compression comparison: size and time of `pg_dump -Fc` (built-in gzip), `pg_dump -Fc -Z0 |
- *     zstd -T0 -3`, and uncompressed.
+ * Compared, per database, in alternating order (bare zstd, handler zstd, bare gzip, handler gzip, ...),
+ * BENCH_REPEATS times (default 3), reporting the median and the spread (min–max) of each:
+ *   - `pg_dump -Fc -Z0 | zstd -T0 -3` (bare)  vs  the handler with COMPRESSION=zstd (the default);
+ *   - `pg_dump -Fc` (bare, built-in gzip)     vs  the handler with COMPRESSION=gzip;
+ *   - `pg_dump -Fd -j 2` (directory format, two jobs) vs `pg_dump -Fd -j 1`, for the parallel-dump question.
+ * Every clock starts at the same point: just before the bench spawns the child process (a bash running the
+ * bare pipeline, or a Node process running the handler bundle: Node's start-up, the bundle's load, the
+ * connection probe, the dump, the upload to the local S3 server and the manifest are all inside), and
+ * stops when that child has exited.
  *
- * The child runs with the image's MALLOC_MMAP_THRESHOLD_ (see the Dockerfile), so the RSS is the image's.
- * Also printed: CPU seconds of the handler process and of the local S3 server during the run (on a
- * 2-core machine the S3 server competes with pg_dump and zstd; on AWS it is not on the same CPUs).
- * Needs the servers of .ci/services.sh (`source .ci/services.sh`). Databases bench_100mb and bench_1gb
- * are generated once and reused. Env: BENCH_REPEATS (default 2, best run is kept), BENCH_SIZES
- * (default "100,1000" MB).
+ * Memory: `treeMaxRssMiB` is the peak, over samples every 50 ms, of the summed RSS (/proc/PID/statm) of
+ * the child and all its descendants (handler: node + pg_dump + zstd + the short psql probe; bare: bash +
+ * pg_dump + zstd + wc). RSS counts shared library pages once per process, so the sum slightly
+ * overstates the tree; a spike shorter than 50 ms can be missed. `maxRssMiB` is the handler process alone
+ * (getrusage). The database server's own memory is not part of the job and not counted.
+ * CPU: the handler child's CPU seconds and the local S3 server's (on these 2 shared cores the S3 server
+ * competes with pg_dump and zstd; on AWS it does not). The child runs with the image's
+ * MALLOC_MMAP_THRESHOLD_ (src/external-db/docker/Dockerfile).
+ *
+ * Needs the servers of .ci/services.sh (`source .ci/services.sh`). Env: BENCH_REPEATS (default 3),
+ * BENCH_SIZES (default "100,1000" MB), BENCH_PARALLEL=0 to skip the directory-format runs,
+ * BENCH_HANDLER_ENV (JSON: extra environment for the handler child, e.g. '{"UPLOAD_QUEUE_SIZE":"4"}'),
+ * BENCH_COMPRESSIONS (default "zstd,gzip"), BENCH_CHILD (a handler child bundle built earlier, to compare
+ * versions of the handler: the bundle of this run is kept as bench/.out/dump-child.js).
+ * Results: bench/.out/dump-results.json.
  */
 import { spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { CreateBucketCommand, DeleteObjectsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { buildSync } from 'esbuild';
@@ -115,15 +126,102 @@ function ensureDatabase(env: Env, db: string, targetMB: number): number {
   return size;
 }
 
-interface Timed { seconds: number; bytes: number }
+// ---------------------------------------------------------------------------------------------------
+// Measuring a child process tree
+// ---------------------------------------------------------------------------------------------------
 
-/** Runs a shell pipeline whose stdout is counted (`wc -c`), returns wall time and output bytes. */
-function timePipeline(env: Env, db: string, pipeline: string): Timed {
+const PAGE = 4096;
+
+/** pid → ppid for every process. */
+function processTable(): Map<number, number> {
+  const table = new Map<number, number>();
+  for (const name of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${name}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      table.set(Number(name), ppid);
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return table;
+}
+
+/** Summed resident set of `root` and its descendants, in bytes. */
+function treeRssBytes(root: number): number {
+  const table = processTable();
+  const children = new Map<number, number[]>();
+  for (const [pid, ppid] of table) children.set(ppid, [...(children.get(ppid) ?? []), pid]);
+  let total = 0;
+  const todo = [root];
+  while (todo.length > 0) {
+    const pid = todo.pop()!;
+    try {
+      total += Number(fs.readFileSync(`/proc/${pid}/statm`, 'utf8').split(' ')[1]) * PAGE;
+    } catch {
+      // exited meanwhile
+    }
+    todo.push(...(children.get(pid) ?? []));
+  }
+  return total;
+}
+
+/** CPU seconds used so far by the process listening on `port` (the local S3 server), if it can be found. */
+function listenerCpuSeconds(port: number): number | undefined {
+  const ss = spawnSync('ss', ['-ltnpH', `sport = :${port}`], { encoding: 'utf8' });
+  const pid = /pid=(\d+)/.exec(ss.stdout ?? '')?.[1];
+  if (!pid) return undefined;
+  try {
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks (USER_HZ = 100)
+  } catch {
+    return undefined;
+  }
+}
+
+interface Run {
+  /** From just before spawn to the child's exit. */
+  readonly seconds: number;
+  readonly treeMaxRssMiB: number;
+  readonly stdout: string;
+  readonly s3ServerCpuSeconds?: number;
+}
+
+async function measure(command: string, args: string[], env: NodeJS.ProcessEnv, s3Port: number): Promise<Run> {
+  const s3Before = listenerCpuSeconds(s3Port);
   const t0 = process.hrtime.bigint();
-  const r = spawnSync('bash', ['-o', 'pipefail', '-c', `${pipeline} | wc -c`], { env: pgEnv(env, db), encoding: 'utf8', maxBuffer: MiB });
+  const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  let peak = 0;
+  const sample = () => { if (child.pid) peak = Math.max(peak, treeRssBytes(child.pid)); };
+  const timer = setInterval(sample, 50);
+  let stdout = '';
+  child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
+  const code = await new Promise<number | null>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (c) => resolve(c));
+  });
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-  if (r.status !== 0) throw new Error(`${pipeline} failed: ${r.stderr}`);
-  return { seconds, bytes: Number(r.stdout.trim()) };
+  clearInterval(timer);
+  const s3After = listenerCpuSeconds(s3Port);
+  if (code !== 0) throw new Error(`${command} ${args.join(' ')} exited with ${code}: ${stdout.slice(0, 2000)}`);
+  return {
+    seconds,
+    treeMaxRssMiB: peak / MiB,
+    stdout,
+    s3ServerCpuSeconds: s3Before !== undefined && s3After !== undefined ? s3After - s3Before : undefined,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The bare pipelines and the handler
+// ---------------------------------------------------------------------------------------------------
+
+interface BareRun { seconds: number; bytes: number; treeMaxRssMiB: number }
+
+async function bare(env: Env, db: string, pipeline: string, s3Port: number): Promise<BareRun> {
+  const r = await measure('bash', ['-o', 'pipefail', '-c', pipeline], pgEnv(env, db), s3Port);
+  return { seconds: r.seconds, bytes: Number(r.stdout.trim() || '0'), treeMaxRssMiB: r.treeMaxRssMiB };
 }
 
 /** Bundles the child that runs runBackup the way the Lambda asset does (esbuild, one file). */
@@ -132,17 +230,16 @@ function bundleChild(): string {
   const outfile = path.join(OUT, 'dump-child.js');
   buildSync({
     stdin: {
+      // The handler's code path (config from the environment, as the construct sets it; runBackup), with
+      // the Secrets Manager call replaced by the secret in BENCH_SECRET (no AWS here).
       contents: `
         import { runBackup } from './src/external-db/handler/backup';
-        import { createS3Client } from './src/external-db/handler/aws';
-        const cfg = JSON.parse(process.env.BENCH_CONFIG);
+        import { configFromEnv } from './src/external-db/handler/config';
         const secret = JSON.parse(process.env.BENCH_SECRET);
-        const t0 = process.hrtime.bigint();
-        runBackup(cfg, { s3: createS3Client({ endpoint: cfg.s3Endpoint, forcePathStyle: true }), fetchSecret: async () => secret, log: () => undefined })
+        runBackup(configFromEnv(process.env), { fetchSecret: async () => secret, log: () => undefined })
           .then((r) => {
-            const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
             const ru = process.resourceUsage();
-            process.stdout.write(JSON.stringify({ ok: true, seconds, bytes: r.results[0].bytes, maxRssKiB: ru.maxRSS, cpuSeconds: (ru.userCPUTime + ru.systemCPUTime) / 1e6 }));
+            process.stdout.write(JSON.stringify({ ok: true, bytes: r.results[0].bytes, maxRssKiB: ru.maxRSS, cpuSeconds: (ru.userCPUTime + ru.systemCPUTime) / 1e6 }));
           }, (e) => { process.stdout.write(JSON.stringify({ ok: false, error: String(e.message) })); process.exitCode = 1; });
       `,
       resolveDir: ROOT,
@@ -159,73 +256,44 @@ function bundleChild(): string {
   return outfile;
 }
 
-interface HandlerRun { seconds: number; wallSeconds: number; bytes: number; maxRssMiB: number; cpuSeconds: number; s3ServerCpuSeconds?: number }
+interface HandlerRun extends BareRun { maxRssMiB: number; cpuSeconds: number; s3ServerCpuSeconds?: number }
 
-/** CPU seconds used so far by the process listening on `port` (the local S3 server), if it can be found. */
-function listenerCpuSeconds(port: number): number | undefined {
-  const ss = spawnSync('ss', ['-ltnpH', `sport = :${port}`], { encoding: 'utf8' });
-  const pid = /pid=(\d+)/.exec(ss.stdout ?? '')?.[1];
-  if (!pid) return undefined;
-  try {
-    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks (USER_HZ = 100)
-  } catch {
-    return undefined;
-  }
-}
-
-async function runHandler(env: Env, child: string, db: string, compression: string, prefix: string): Promise<HandlerRun> {
-  const config = {
-    secretArn: 'bench',
-    engine: 'postgres',
-    engineMajor: env.pgMajor || undefined,
-    databases: [db],
-    bucket: env.s3Bucket,
-    prefix,
-    maxDatabaseSizeBytes: 100 * 1024 * MiB,
-    tlsMode: 'require',
-    compression,
-    environment: 'Dev',
-    metricsNamespace: 'Bench',
-    safetyMarginMs: 0,
-    s3Endpoint: env.s3Endpoint,
-  };
-  const secret = { host: env.pgHost, port: env.pgPort, username: env.pgUser, password: env.pgPassword, dbname: db };
-  const s3Port = Number(new URL(env.s3Endpoint).port);
-  const s3CpuBefore = listenerCpuSeconds(s3Port);
-  const t0 = process.hrtime.bigint();
-  const out = await new Promise<string>((resolve, reject) => {
-    const p = spawn(process.execPath, [child], {
-      env: {
-        PATH: process.env.PATH,
-        HOME: process.env.HOME,
-        BENCH_CONFIG: JSON.stringify(config),
-        BENCH_SECRET: JSON.stringify(secret),
-        AWS_ACCESS_KEY_ID: process.env.BDR_S3_ACCESS_KEY_ID ?? 'S3RVER',
-        AWS_SECRET_ACCESS_KEY: process.env.BDR_S3_SECRET_ACCESS_KEY ?? 'S3RVER',
-        AWS_REGION: 'us-east-1',
-        NODE_NO_WARNINGS: '1',
-        // As in the image (src/external-db/docker/Dockerfile).
-        MALLOC_MMAP_THRESHOLD_: '131072',
-      },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let s = '';
-    p.stdout.on('data', (d: Buffer) => { s += d.toString(); });
-    p.on('error', reject);
-    p.on('close', () => resolve(s));
-  });
-  const wallSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
-  const s3CpuAfter = listenerCpuSeconds(s3Port);
-  const r = JSON.parse(out) as { ok: boolean; seconds: number; bytes: number; maxRssKiB: number; cpuSeconds: number; error?: string };
-  if (!r.ok) throw new Error(`handler failed: ${r.error}`);
+async function handlerRun(env: Env, child: string, db: string, compression: string, prefix: string, s3Port: number): Promise<HandlerRun> {
+  const extra = JSON.parse(process.env.BENCH_HANDLER_ENV ?? '{}') as Record<string, string>;
+  const r = await measure(process.execPath, [child], {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    SECRET_ARN: 'bench',
+    ENGINE: 'postgres',
+    ...(env.pgMajor ? { ENGINE_MAJOR: String(env.pgMajor) } : {}),
+    DATABASES: db,
+    BUCKET: env.s3Bucket,
+    PREFIX: prefix,
+    TLS_MODE: 'require',
+    COMPRESSION: compression,
+    ENVIRONMENT: 'Dev',
+    METRICS_NAMESPACE: 'Bench',
+    SAFETY_MARGIN_MS: '0',
+    S3_ENDPOINT: env.s3Endpoint,
+    S3_FORCE_PATH_STYLE: 'true',
+    BENCH_SECRET: JSON.stringify({ host: env.pgHost, port: env.pgPort, username: env.pgUser, password: env.pgPassword, dbname: db }),
+    AWS_ACCESS_KEY_ID: process.env.BDR_S3_ACCESS_KEY_ID ?? 'S3RVER',
+    AWS_SECRET_ACCESS_KEY: process.env.BDR_S3_SECRET_ACCESS_KEY ?? 'S3RVER',
+    AWS_REGION: 'us-east-1',
+    NODE_NO_WARNINGS: '1',
+    // As in the image (src/external-db/docker/Dockerfile).
+    MALLOC_MMAP_THRESHOLD_: '131072',
+    ...extra,
+  }, s3Port);
+  const out = JSON.parse(r.stdout) as { ok: boolean; bytes: number; maxRssKiB: number; cpuSeconds: number; error?: string };
+  if (!out.ok) throw new Error(`handler failed: ${out.error}`);
   return {
     seconds: r.seconds,
-    wallSeconds,
-    bytes: r.bytes,
-    maxRssMiB: r.maxRssKiB / 1024,
-    cpuSeconds: r.cpuSeconds,
-    s3ServerCpuSeconds: s3CpuBefore !== undefined && s3CpuAfter !== undefined ? s3CpuAfter - s3CpuBefore : undefined,
+    bytes: out.bytes,
+    treeMaxRssMiB: r.treeMaxRssMiB,
+    maxRssMiB: out.maxRssKiB / 1024,
+    cpuSeconds: out.cpuSeconds,
+    s3ServerCpuSeconds: r.s3ServerCpuSeconds,
   };
 }
 
@@ -238,13 +306,45 @@ async function deletePrefix(s3: S3Client, bucket: string, prefix: string): Promi
   }
 }
 
-const best = <T extends { seconds: number }>(runs: T[]): T => runs.reduce((a, b) => (b.seconds < a.seconds ? b : a));
+// ---------------------------------------------------------------------------------------------------
+// Statistics and output
+// ---------------------------------------------------------------------------------------------------
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
 const fmt = (n: number, d = 2) => n.toFixed(d);
+const round = (n: number, d = 3) => Math.round(n * 10 ** d) / 10 ** d;
+
+/** Median, min, max and the spread as ±% of the median (half the range). */
+function stats(xs: number[]): { median: number; min: number; max: number; spreadPct: number; runs: number[] } {
+  const med = median(xs);
+  return {
+    median: round(med),
+    min: round(Math.min(...xs)),
+    max: round(Math.max(...xs)),
+    spreadPct: round((100 * (Math.max(...xs) - Math.min(...xs))) / 2 / med, 1),
+    runs: xs.map((x) => round(x)),
+  };
+}
+
+function summarize<T extends BareRun>(runs: T[]) {
+  return {
+    seconds: median(runs.map((r) => r.seconds)),
+    secondsStats: stats(runs.map((r) => r.seconds)),
+    MiB: round(median(runs.map((r) => r.bytes)) / MiB, 1),
+    treeMaxRssMiB: round(Math.max(...runs.map((r) => r.treeMaxRssMiB)), 1),
+  };
+}
 
 async function main(): Promise<void> {
   const env = loadEnv();
-  const repeats = Number(process.env.BENCH_REPEATS ?? '2');
+  const repeats = Number(process.env.BENCH_REPEATS ?? '3');
   const sizes = (process.env.BENCH_SIZES ?? '100,1000').split(',').map(Number);
+  const parallel = process.env.BENCH_PARALLEL !== '0';
+  const s3Port = Number(new URL(env.s3Endpoint).port);
   const s3 = new S3Client({
     endpoint: env.s3Endpoint,
     forcePathStyle: true,
@@ -256,67 +356,98 @@ async function main(): Promise<void> {
   } catch {
     // exists
   }
-  const child = bundleChild();
+  const child = process.env.BENCH_CHILD ?? bundleChild();
+  const compressions = (process.env.BENCH_COMPRESSIONS ?? 'zstd,gzip').split(',') as Array<'zstd' | 'gzip'>;
   const prefix = `bench-dump-${Date.now()}/`;
   const results: Array<Record<string, unknown>> = [];
+  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-dump-'));
 
   for (const mb of sizes) {
     const db = mb >= 1000 ? `bench_${mb / 1000}gb` : `bench_${mb}mb`;
     const dbBytes = ensureDatabase(env, db, mb);
-    const repeat = <T extends { seconds: number }>(f: () => T | Promise<T>) => async () => {
-      const runs: T[] = [];
-      for (let i = 0; i < repeats; i++) runs.push(await f());
-      return best(runs);
+    console.log(`\n== ${db} (${fmt(dbBytes / MiB, 0)} MiB on disk), ${repeats} alternating runs, median (min–max) ==`);
+    const runs = {
+      bareZstd: [] as BareRun[],
+      bareGzip: [] as BareRun[],
+      zstd: [] as HandlerRun[],
+      gzip: [] as HandlerRun[],
+      dir1: [] as BareRun[],
+      dir2: [] as BareRun[],
     };
-    console.log(`\n== ${db} (${fmt(dbBytes / MiB, 0)} MiB on disk), best of ${repeats} ==`);
-    const bareGzip = await repeat(() => timePipeline(env, db, 'pg_dump -Fc'))();
-    const bareZstd = await repeat(() => timePipeline(env, db, 'pg_dump -Fc -Z0 | zstd -T0 -3 -q -c'))();
-    const bareNone = await repeat(() => timePipeline(env, db, 'pg_dump -Fc -Z0'))();
-    const handler: Record<string, HandlerRun> = {};
-    for (const compression of ['zstd', 'gzip']) {
-      handler[compression] = await repeat(async () => {
-        const r = await runHandler(env, child, db, compression, `${prefix}${db}/${compression}/`);
+    for (let i = 0; i < repeats; i++) {
+      if (compressions.includes('zstd')) {
+        runs.bareZstd.push(await bare(env, db, 'pg_dump -Fc -Z0 | zstd -T0 -3 -q -c | wc -c', s3Port));
+        runs.zstd.push(await handlerRun(env, child, db, 'zstd', `${prefix}${db}/zstd/`, s3Port));
         await deletePrefix(s3, env.s3Bucket, prefix);
-        return r;
-      })();
+      }
+      if (compressions.includes('gzip')) {
+        runs.bareGzip.push(await bare(env, db, 'pg_dump -Fc | wc -c', s3Port));
+        runs.gzip.push(await handlerRun(env, child, db, 'gzip', `${prefix}${db}/gzip/`, s3Port));
+        await deletePrefix(s3, env.s3Bucket, prefix);
+      }
+      if (parallel) {
+        // Directory format to local disk, compressed per file with zstd afterwards (pg_dump 15 has no zstd).
+        for (const [jobs, list] of [[1, runs.dir1], [2, runs.dir2]] as const) {
+          const dir = path.join(scratch, `j${jobs}`);
+          fs.rmSync(dir, { recursive: true, force: true });
+          list.push(await bare(env, db, `pg_dump -Fd -Z0 -j ${jobs} -f ${dir} && zstd -T0 -3 -q --rm ${dir}/*.dat && cat ${dir}/* | wc -c`, s3Port));
+          fs.rmSync(dir, { recursive: true, force: true });
+        }
+      }
+      process.stdout.write(`  run ${i + 1}/${repeats} done\r`);
     }
-    const h = handler.zstd;
+    const bareOf = { zstd: runs.bareZstd, gzip: runs.bareGzip };
+    const measured = compressions.filter((c) => runs[c].length > 0);
     const row = {
       database: db,
       dbMiB: Math.round(dbBytes / MiB),
+      runs: repeats,
       bare: {
-        'pg_dump -Fc (gzip)': { seconds: bareGzip.seconds, MiB: bareGzip.bytes / MiB },
-        'pg_dump -Fc -Z0 | zstd -T0 -3': { seconds: bareZstd.seconds, MiB: bareZstd.bytes / MiB },
-        'pg_dump -Fc -Z0 (none)': { seconds: bareNone.seconds, MiB: bareNone.bytes / MiB },
+        ...(runs.bareZstd.length > 0 ? { 'pg_dump -Fc -Z0 | zstd -T0 -3': summarize(runs.bareZstd) } : {}),
+        ...(runs.bareGzip.length > 0 ? { 'pg_dump -Fc (gzip)': summarize(runs.bareGzip) } : {}),
+        ...(parallel ? {
+          'pg_dump -Fd -j 1, then zstd -T0 -3 per file': summarize(runs.dir1),
+          'pg_dump -Fd -j 2, then zstd -T0 -3 per file': summarize(runs.dir2),
+        } : {}),
       },
-      handler: Object.fromEntries(Object.entries(handler).map(([k, v]) => [k, {
-        seconds: v.seconds, MiB: v.bytes / MiB, maxRssMiB: v.maxRssMiB, cpuSeconds: v.cpuSeconds, s3ServerCpuSeconds: v.s3ServerCpuSeconds,
+      handler: Object.fromEntries(measured.map((c) => [c, {
+        ...summarize(runs[c]),
+        maxRssMiB: round(Math.max(...runs[c].map((r) => r.maxRssMiB)), 1),
+        cpuSeconds: round(median(runs[c].map((r) => r.cpuSeconds))),
+        s3ServerCpuSeconds: runs[c].every((r) => r.s3ServerCpuSeconds !== undefined)
+          ? round(median(runs[c].map((r) => r.s3ServerCpuSeconds!))) : undefined,
       }])),
-      throughputVsBarePgDumpFc: bareGzip.seconds / h.seconds,
-      throughputVsSamePipeline: { zstd: bareZstd.seconds / handler.zstd.seconds, gzip: bareGzip.seconds / handler.gzip.seconds },
+      throughputVsSamePipeline: Object.fromEntries(measured.map((c) =>
+        [c, round(median(bareOf[c].map((r) => r.seconds)) / median(runs[c].map((r) => r.seconds)))])),
+      /** Per run i (bare and handler ran back to back): bare_i / handler_i, to show the pairwise spread. */
+      pairedRatios: Object.fromEntries(measured.map((c) => [c, runs[c].map((h, i) => round(bareOf[c][i].seconds / h.seconds))])),
     };
     results.push(row);
-    console.log('compression (bare, to /dev/null):');
-    console.log(`  pg_dump -Fc (built-in gzip)     ${fmt(bareGzip.seconds)} s  ${fmt(bareGzip.bytes / MiB, 1)} MiB`);
-    console.log(`  pg_dump -Fc -Z0 | zstd -T0 -3   ${fmt(bareZstd.seconds)} s  ${fmt(bareZstd.bytes / MiB, 1)} MiB` +
-      `  (${fmt(bareGzip.seconds / bareZstd.seconds)}x faster, ${fmt(100 * (1 - bareZstd.bytes / bareGzip.bytes), 1)}% smaller than -Fc)`);
-    console.log(`  pg_dump -Fc -Z0 (none)          ${fmt(bareNone.seconds)} s  ${fmt(bareNone.bytes / MiB, 1)} MiB`);
-    console.log('handler (runBackup → local S3 server, child process):');
-    for (const [k, v] of Object.entries(handler)) {
-      console.log(`  COMPRESSION=${k.padEnd(5)} ${fmt(v.seconds)} s (process ${fmt(v.wallSeconds)} s)  ${fmt(v.bytes / MiB, 1)} MiB  peak RSS ${fmt(v.maxRssMiB, 1)} MiB` +
-        `  CPU: handler ${fmt(v.cpuSeconds)} s, S3 server ${v.s3ServerCpuSeconds === undefined ? '?' : fmt(v.s3ServerCpuSeconds)} s`);
+    const line = (name: string, r: ReturnType<typeof summarize>) =>
+      console.log(`  ${name.padEnd(46)} ${fmt(r.secondsStats.median)} s (${fmt(r.secondsStats.min)}–${fmt(r.secondsStats.max)}, ` +
+        `±${fmt(r.secondsStats.spreadPct, 0)}%)  ${fmt(r.MiB, 1)} MiB  tree peak RSS ${fmt(r.treeMaxRssMiB, 0)} MiB`);
+    for (const [k, v] of Object.entries(row.bare)) line(`bare ${k}`, v);
+    for (const [k, v] of Object.entries(row.handler)) {
+      line(`handler COMPRESSION=${k}`, v);
+      console.log(`  ${''.padEnd(46)} handler process peak ${fmt(v.maxRssMiB, 0)} MiB, CPU: handler ${fmt(v.cpuSeconds)} s, ` +
+        `S3 server ${v.s3ServerCpuSeconds === undefined ? '?' : fmt(v.s3ServerCpuSeconds)} s`);
     }
-    console.log(`throughput: handler (zstd, default) vs bare pg_dump -Fc: ${fmt(row.throughputVsBarePgDumpFc)}x (target >= 0.9x)`);
-    console.log(`            handler vs the same bare pipeline: zstd ${fmt(row.throughputVsSamePipeline.zstd)}x, gzip ${fmt(row.throughputVsSamePipeline.gzip)}x`);
+    for (const c of measured) {
+      console.log(`  throughput vs the same bare pipeline, ${c}: ${fmt(row.throughputVsSamePipeline[c])}x median/median` +
+        `${c === 'zstd' ? ' (target >= 0.9x)' : ''}; per run ${row.pairedRatios[c].map((x) => fmt(x)).join(', ')}`);
+    }
   }
 
-  if (results.length >= 2) {
-    const rss = results.map((r) => (r.handler as Record<string, { maxRssMiB: number }>).zstd.maxRssMiB);
-    const ratio = Math.max(...rss) / Math.min(...rss);
-    console.log(`\npeak RSS (zstd): ${rss.map((r) => `${fmt(r, 1)} MiB`).join(' → ')}; ratio ${fmt(ratio)}x (target <= 1.2x, < 256 MiB)`);
+  if (results.length >= 2 && compressions.includes('zstd')) {
+    const tree = results.map((r) => (r.handler as Record<string, { treeMaxRssMiB: number }>).zstd.treeMaxRssMiB);
+    console.log(`\nwhole-job peak RSS (handler, zstd): ${tree.map((r) => `${fmt(r, 0)} MiB`).join(' → ')}; ` +
+      `ratio ${fmt(Math.max(...tree) / Math.min(...tree))}x (target <= 1.2x)`);
   }
+  fs.rmSync(scratch, { recursive: true, force: true });
   fs.mkdirSync(OUT, { recursive: true });
-  fs.writeFileSync(path.join(OUT, 'dump-results.json'), JSON.stringify({ when: new Date().toISOString(), repeats, results }, null, 2));
+  fs.writeFileSync(path.join(OUT, 'dump-results.json'), JSON.stringify({
+    when: new Date().toISOString(), repeats, cpus: os.cpus().length, loadAverage: os.loadavg(), handlerEnv: process.env.BENCH_HANDLER_ENV, results,
+  }, null, 2));
   console.log(`\nresults: ${path.relative(ROOT, path.join(OUT, 'dump-results.json'))}`);
   s3.destroy();
 }

@@ -334,22 +334,30 @@ async function streamDump(
   };
   meter.on('error', (err) => fail(err));
 
-  // Tools: dump [| zstd] [| gzip in-process] → meter → Upload.
+  // Tools: dump [| zstd] [| gzip in-process] → meter → Upload. The dump tool writes straight into the
+  // compressor's stdin, a kernel pipe as in a shell pipeline: the uncompressed bytes never pass through
+  // Node (piping them through the event loop cost a copy of every byte and stalled both tools).
   const dumpSpec = dumpCommand(config.engine, conn, database, config.compression, ctx.baseEnv);
-  const dump = new Tool(dumpSpec.name, dumpSpec.command, dumpSpec.args, dumpSpec.env, ['ignore', 'pipe', 'pipe']);
-  tools.push(dump);
-  let source: Readable = dump.child.stdout!;
   const compSpec = compressCommand(config.compression, ctx.baseEnv);
+  let source: Readable;
   if (compSpec) {
     const comp = new Tool(compSpec.name, compSpec.command, compSpec.args, compSpec.env, ['pipe', 'pipe', 'pipe']);
-    tools.push(comp);
-    source.pipe(comp.child.stdin!);
+    const compIn = comp.child.stdin!;
+    const dump = new Tool(dumpSpec.name, dumpSpec.command, dumpSpec.args, dumpSpec.env, ['ignore', compIn, 'pipe']);
+    tools.push(dump, comp);
+    // The dump tool holds the pipe's write end now: the compressor sees EOF when the dump tool exits.
+    compIn.destroy();
     source = comp.child.stdout!;
-  } else if (config.compression === 'gzip' && config.engine !== 'postgres') {
-    const gz = zlib.createGzip({ level: 6 });
-    gz.on('error', (err) => fail(new BackupError('dump', `gzip failed: ${err.message}`, meter.bytes)));
-    source.pipe(gz);
-    source = gz;
+  } else {
+    const dump = new Tool(dumpSpec.name, dumpSpec.command, dumpSpec.args, dumpSpec.env, ['ignore', 'pipe', 'pipe']);
+    tools.push(dump);
+    source = dump.child.stdout!;
+    if (config.compression === 'gzip' && config.engine !== 'postgres') {
+      const gz = zlib.createGzip({ level: 6 });
+      gz.on('error', (err) => fail(new BackupError('dump', `gzip failed: ${err.message}`, meter.bytes)));
+      source.pipe(gz);
+      source = gz;
+    }
   }
   source.on('error', (err) => fail(new BackupError('dump', `reading the dump failed: ${err.message}`, meter.bytes)));
   source.pipe(meter);
