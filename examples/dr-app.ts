@@ -117,9 +117,7 @@ export class DrPrimaryStack extends Stack {
       environment: PRO,
       drSite,
       drArchiveName: 'history',
-      // Until S3ArchiveLifecycle hands Object Lock to replicateArchive (`objectLock: true`, replica with Object Lock),
-      // a replicated Pro archive opts out of the Object Lock default; the replica in another Region is the copy out of reach.
-      objectLockEnabled: false,
+      // Pro archives use Object Lock: the replica bucket in the DR site gets Object Lock too.
     });
   }
 }

@@ -20,7 +20,11 @@ describe('DR example apps', () => {
     expect(JSON.stringify(Template.fromStack(primary).toJSON())).not.toContain('Fn::ImportValue');
     const site = Template.fromStack(dr);
     site.hasResourceProperties('AWS::Backup::BackupVault', { BackupVaultName: 'backup-dr-example-vault' });
-    site.hasResourceProperties('AWS::S3::Bucket', { BucketName: 'backup-dr-example-history-111111111111-eu-central-1' });
+    site.hasResourceProperties('AWS::S3::Bucket', { BucketName: 'backup-dr-example-history-111111111111-eu-central-1', ObjectLockEnabled: true });
+    const t = Template.fromStack(primary);
+    t.hasResourceProperties('AWS::DynamoDB::GlobalTable', { Replicas: Match.arrayWith([Match.objectLike({ Region: 'eu-central-1' })]) });
+    t.hasResourceProperties('AWS::RDS::DBInstance', { AutomaticBackupReplicationRegion: 'eu-central-1' });
+    t.hasResourceProperties('AWS::S3::Bucket', { ReplicationConfiguration: Match.objectLike({ Rules: [Match.objectLike({ DeleteMarkerReplication: { Status: 'Disabled' } })] }) });
     Annotations.fromStack(dr).hasInfo('/BackupDrExampleDrSite/Site', Match.stringLikeRegexp('^DR strategy '));
   });
 
