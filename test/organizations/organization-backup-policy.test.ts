@@ -71,7 +71,10 @@ describe('OrganizationBackupPolicy', () => {
   });
 
   test('the document only uses keys and operators of the documented syntax', () => {
-    for (const props of [{}, { objectives: RecoveryTier.CRITICAL, windowsVss: true, coldStorageSupported: true }] as Partial<OrganizationBackupPolicyProps>[]) {
+    const variants: Partial<OrganizationBackupPolicyProps>[] = [
+      {}, { objectives: RecoveryTier.CRITICAL, windowsVss: true, coldStorageSupported: true },
+    ];
+    for (const props of variants) {
       const { p } = policy(props);
       const raw = JSON.parse(p.policyDocument);
       const walk = (node: any) => {
