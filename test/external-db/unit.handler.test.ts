@@ -2,6 +2,8 @@
  * Unit tests of the external-db handler's pure parts (no servers needed), plus sanity checks of the
  * test support itself (the S3 server's multipart extensions, the fault proxy) when the servers are up.
  */
+import * as fs from 'fs';
+import * as path from 'path';
 import {
   AbortMultipartUploadCommand, CreateMultipartUploadCommand, DeleteObjectCommand, HeadObjectCommand, ListMultipartUploadsCommand, S3Client,
   UploadPartCommand,
@@ -14,12 +16,13 @@ import { describeWithServices, ensureBucket, listUploads, testS3Client, uniquePr
 import { cleanUpFailedUpload, parseDbSecret } from '../../src/external-db/handler/aws';
 import { BackupRunError, emfRecord, runBackup } from '../../src/external-db/handler/backup';
 import {
-  backupKeys, BackupConfig, computePartSize, configFromEnv, dumpObjectFormat, GiB, MiB, normalizePrefix, S3_MAX_PARTS,
+  backupKeys, BackupConfig, computePartSize, configFromEnv, dumpObjectFormat, Engine, GiB, MiB, normalizePrefix, S3_MAX_PARTS,
 } from '../../src/external-db/handler/config';
 import { handler } from '../../src/external-db/handler/index';
 import { parseRestoreArgs, parseS3Uri } from '../../src/external-db/handler/restore';
 import {
-  checkVersions, childEnv, conninfoQuote, dumpCommand, parsePgToolMajor, Redactor, redactPatterns, restoreCommand, runCapture, TailBuffer, Tool,
+  checkVersions, childEnv, conninfoQuote, dumpCommand, engineTools, parsePgToolMajor, Redactor, redactPatterns, restoreCommand, runCapture,
+  TailBuffer, Tool,
 } from '../../src/external-db/handler/tools';
 
 jest.setTimeout(30_000);
@@ -197,9 +200,28 @@ describe('commands: passwords only in the child environment', () => {
     expect(my.args[my.args.length - 1]).toBe('app');
     expect(my.args.join(' ')).not.toContain('Pw-123');
     expect(my.env.MYSQL_PWD).toBe('Pw-123');
-    expect(dumpCommand('mysql', { ...conn, tlsMode: 'disable' }, 'app', 'none').args).toContain('--skip-ssl');
-    expect(dumpCommand('mysql', { ...conn, tlsMode: 'verify-full', tlsCaFile: '/ca.pem' }, 'app', 'none').args)
+    expect(my.command).toBe('mariadb-dump');
+    expect(dumpCommand('mariadb', { ...conn, tlsMode: 'disable' }, 'app', 'none').args).toContain('--skip-ssl');
+    expect(dumpCommand('mariadb', { ...conn, tlsMode: 'verify-full', tlsCaFile: '/ca.pem' }, 'app', 'none').args)
       .toEqual(expect.arrayContaining(['--ssl-verify-server-cert', '--ssl-ca=/ca.pem']));
+    expect(my.args).not.toContain('--set-gtid-purged=OFF');
+  });
+
+  test('MySQL 8: Oracle\'s mysqldump with --ssl-mode, no GTID_PURGED, no column statistics', () => {
+    const my = dumpCommand('mysql', { ...conn, port: 3306 }, 'app', 'zstd');
+    expect(my.command).toBe('mysqldump');
+    expect(my.args).toEqual(expect.arrayContaining([
+      '--single-transaction', '--routines', '--triggers', '--events', '--ssl-mode=REQUIRED', '--set-gtid-purged=OFF', '--column-statistics=0',
+    ]));
+    expect(my.args).not.toContain('--ssl');
+    expect(my.args[my.args.length - 1]).toBe('app');
+    expect(dumpCommand('mysql', { ...conn, tlsMode: 'disable' }, 'app', 'none').args)
+      .toEqual(expect.arrayContaining(['--ssl-mode=DISABLED', '--get-server-public-key']));
+    expect(dumpCommand('mysql', { ...conn, tlsMode: 'verify-full', tlsCaFile: '/ca.pem' }, 'app', 'none').args)
+      .toEqual(expect.arrayContaining(['--ssl-mode=VERIFY_IDENTITY', '--ssl-ca=/ca.pem']));
+    const restore = restoreCommand('mysql', conn, 'app');
+    expect(restore.command).toBe('mysql');
+    expect(restore.args).toEqual(expect.arrayContaining(['--ssl-mode=REQUIRED', '--binary-mode', '--database=app']));
   });
 
   test('pg_restore gets the database as a quoted conninfo value', () => {
@@ -424,5 +446,36 @@ describeWithServices('test support sanity (the assertions can fail)', (svc) => {
       s3.destroy();
       await proxy.close();
     }
+  });
+});
+
+describe('the dump image and the handler agree on the tools', () => {
+  // The image cannot be built here: this reads the Dockerfile's per-ENGINE branches, whose `tools` lists
+  // the image build checks (`command -v` on each), and compares them with what the handler spawns.
+  const dockerfile = fs.readFileSync(path.join(__dirname, '../../src/external-db/docker/Dockerfile'), 'utf8');
+  const branchTools = (condition: RegExp): string[] => {
+    const lines = dockerfile.split('\n');
+    const start = lines.findIndex((l) => condition.test(l));
+    expect(start).toBeGreaterThan(0);
+    const indent = /^\s*/.exec(lines[start])![0];
+    const end = lines.findIndex((l, i) => i > start && l === `${indent}fi; \\`);
+    const assigned = lines.slice(start, end).map((l) => /tools="\$\{tools\} ([^"]+)"/.exec(l)?.[1]).filter((t): t is string => !!t);
+    return assigned.join(' ').split(/\s+/);
+  };
+  const common = /^\s*tools="([^"$]+)"; \\$/m.exec(dockerfile)?.[1].split(/\s+/) ?? [];
+
+  test.each<[Engine, RegExp]>([
+    ['postgres', /if \[ -z "\$\{ENGINE\}" \] \|\| \[ "\$\{ENGINE\}" = "postgres" \]; then/],
+    ['mysql', /if \[ "\$\{ENGINE\}" = "mysql" \]; then/],
+    ['mariadb', /if \[ -z "\$\{ENGINE\}" \] \|\| \[ "\$\{ENGINE\}" = "mariadb" \]; then/],
+  ])('ENGINE=%s: the image installs and checks exactly the tools the handler spawns', (engine, branch) => {
+    expect([...new Set([...common, ...branchTools(branch)])].sort()).toEqual(engineTools(engine));
+  });
+
+  test('the MySQL branch installs Oracle\'s MySQL 8 client, not MariaDB\'s', () => {
+    const mysqlBranch = dockerfile.slice(dockerfile.indexOf('if [ "${ENGINE}" = "mysql" ]; then'));
+    expect(mysqlBranch.slice(0, mysqlBranch.indexOf('fi; \\'))).toMatch(/pkgs="\$\{pkgs\} mysql-community-client"/);
+    expect(dockerfile).toMatch(/^ARG MYSQL_SERIES=8\.\d$/m);
+    expect(dockerfile).toMatch(/for t in \$\{tools\}; do command -v "\$\{t\}"/);
   });
 });

@@ -321,12 +321,29 @@ export function pgMajorFromVersionNum(num: number): number {
 // MySQL / MariaDB
 // ---------------------------------------------------------------------------------------------------
 
-function mysqlTlsArgs(conn: ConnectionSettings): string[] {
+/**
+ * TLS options. MariaDB's client: `--ssl`, `--ssl-verify-server-cert`, `--skip-ssl`. MySQL 8's client:
+ * `--ssl-mode` (its `--ssl`/`--skip-ssl` are deprecated, and `--ssl` alone does not refuse plain text).
+ */
+function mysqlTlsArgs(engine: Engine, conn: ConnectionSettings): string[] {
+  const ca = conn.tlsCaFile ? [`--ssl-ca=${conn.tlsCaFile}`] : [];
+  if (engine === 'mysql') {
+    switch (conn.tlsMode) {
+      case 'disable':
+        // caching_sha2_password (MySQL 8's default) over plain text needs the server's RSA key for the password.
+        return ['--ssl-mode=DISABLED', '--get-server-public-key'];
+      case 'verify-full':
+        return ['--ssl-mode=VERIFY_IDENTITY', ...ca];
+      case 'require':
+      default:
+        return ['--ssl-mode=REQUIRED'];
+    }
+  }
   switch (conn.tlsMode) {
     case 'disable':
       return ['--skip-ssl'];
     case 'verify-full':
-      return ['--ssl', '--ssl-verify-server-cert', ...(conn.tlsCaFile ? [`--ssl-ca=${conn.tlsCaFile}`] : [])];
+      return ['--ssl', '--ssl-verify-server-cert', ...ca];
     case 'require':
     default:
       // The MariaDB client falls back to plain text when the server has no TLS, even with --ssl: the
@@ -335,11 +352,11 @@ function mysqlTlsArgs(conn: ConnectionSettings): string[] {
   }
 }
 
-/** Connection options; `--connect-timeout` exists for the mariadb client only (not mariadb-dump). */
-function mysqlConnArgs(conn: ConnectionSettings, client = true): string[] {
+/** Connection options; `--connect-timeout` exists for the clients only (not the dump tools). */
+function mysqlConnArgs(engine: Engine, conn: ConnectionSettings, client = true): string[] {
   return [
     `--host=${conn.host}`, `--port=${conn.port}`, `--user=${conn.username}`, '--protocol=TCP',
-    ...(client ? [`--connect-timeout=${CONNECT_TIMEOUT_S}`] : []), ...mysqlTlsArgs(conn),
+    ...(client ? [`--connect-timeout=${CONNECT_TIMEOUT_S}`] : []), ...mysqlTlsArgs(engine, conn),
   ];
 }
 
@@ -347,23 +364,36 @@ function mysqlEnv(conn: ConnectionSettings, base?: NodeJS.ProcessEnv): NodeJS.Pr
   return childEnv({ MYSQL_PWD: conn.password }, base);
 }
 
-/** Client binaries: the MariaDB names, which Debian and Amazon Linux clients both provide. */
-const MYSQL_CLIENT = 'mariadb';
-const MYSQL_DUMP = 'mariadb-dump';
+/**
+ * The binaries each engine's jobs spawn. MySQL: Oracle's MySQL 8 client (mysqldump, mysql), which speaks
+ * caching_sha2_password, GTID-based servers and column statistics; MariaDB: MariaDB's client. The image
+ * (src/external-db/docker/Dockerfile) installs exactly these, per ENGINE; test/external-db/unit.handler.test.ts
+ * fails when the two drift apart.
+ */
+export const ENGINE_TOOLS: Readonly<Record<Engine, { readonly dump: string; readonly client: string; readonly restore: string }>> = {
+  postgres: { dump: 'pg_dump', client: 'psql', restore: 'pg_restore' },
+  mysql: { dump: 'mysqldump', client: 'mysql', restore: 'mysql' },
+  mariadb: { dump: 'mariadb-dump', client: 'mariadb', restore: 'mariadb' },
+};
+
+/** Every binary a job of `engine` spawns (the compressor included). */
+export function engineTools(engine: Engine): string[] {
+  const t = ENGINE_TOOLS[engine];
+  return [...new Set([t.dump, t.client, t.restore, 'zstd'])].sort();
+}
 
 // ---------------------------------------------------------------------------------------------------
 // Engine-neutral API
 // ---------------------------------------------------------------------------------------------------
 
 export function dumpToolName(engine: Engine): string {
-  return engine === 'postgres' ? 'pg_dump' : MYSQL_DUMP;
+  return ENGINE_TOOLS[engine].dump;
 }
 
 export async function toolVersion(engine: Engine, redactor: Redactor, base?: NodeJS.ProcessEnv): Promise<string> {
   const env = childEnv({}, base);
-  const out = engine === 'postgres'
-    ? await runCapture('pg_dump', 'pg_dump', ['--version'], env, redactor, '(version check)')
-    : await runCapture(MYSQL_DUMP, MYSQL_DUMP, ['--version'], env, redactor, '(version check)');
+  const dump = ENGINE_TOOLS[engine].dump;
+  const out = await runCapture(dump, dump, ['--version'], env, redactor, '(version check)');
   return out.trim();
 }
 
@@ -390,8 +420,9 @@ export async function probeServer(
         "select current_setting('server_version_num') || '|' || coalesce((select ssl::text from pg_stat_ssl where pid = pg_backend_pid()), 'false') || '|' || current_setting('server_version')",
       ], pgEnv(conn, database, base), redactor, `connecting to ${where}`, timeoutMs);
     } else {
-      out = await runCapture('mariadb', MYSQL_CLIENT, [
-        '--no-defaults', ...mysqlConnArgs(conn), '--batch', '--skip-column-names',
+      const client = ENGINE_TOOLS[engine].client;
+      out = await runCapture(client, client, [
+        '--no-defaults', ...mysqlConnArgs(engine, conn), '--batch', '--skip-column-names',
         "--execute=SELECT VERSION(); SHOW SESSION STATUS LIKE 'Ssl_cipher'",
         `--database=${database}`,
       ], mysqlEnv(conn, base), redactor, `connecting to ${where}`, timeoutMs);
@@ -442,13 +473,18 @@ export function dumpCommand(
       env: pgEnv(conn, database, base),
     };
   }
+  const dump = ENGINE_TOOLS[engine].dump;
   return {
-    name: MYSQL_DUMP,
-    command: MYSQL_DUMP,
+    name: dump,
+    command: dump,
     args: [
-      '--no-defaults', ...mysqlConnArgs(conn, false),
+      '--no-defaults', ...mysqlConnArgs(engine, conn, false),
       '--single-transaction', '--routines', '--triggers', '--events',
       '--hex-blob', '--default-character-set=utf8mb4', '--quick', '--no-tablespaces', '--max-allowed-packet=1G',
+      // MySQL 8: no `SET @@GLOBAL.GTID_PURGED` in the dump (a restore into another server, RDS included,
+      // would need SUPER and fail on a GTID-enabled target), and no column-statistics queries (they fail
+      // against 5.7 and MariaDB servers and are not needed for a restore).
+      ...(engine === 'mysql' ? ['--set-gtid-purged=OFF', '--column-statistics=0'] : []),
       database,
     ],
     env: mysqlEnv(conn, base),
@@ -492,10 +528,11 @@ export function restoreCommand(
       env: pgEnv(conn, database, base),
     };
   }
+  const client = ENGINE_TOOLS[engine].restore;
   return {
-    name: MYSQL_CLIENT,
-    command: MYSQL_CLIENT,
-    args: ['--no-defaults', ...mysqlConnArgs(conn), '--binary-mode', '--default-character-set=utf8mb4', `--database=${database}`],
+    name: client,
+    command: client,
+    args: ['--no-defaults', ...mysqlConnArgs(engine, conn), '--binary-mode', '--default-character-set=utf8mb4', `--database=${database}`],
     env: mysqlEnv(conn, base),
   };
 }
@@ -513,8 +550,9 @@ export async function createDatabase(
       pgEnv(conn, 'postgres', base), redactor, `creating database "${database}" ${where}`);
     return;
   }
-  await runCapture('mariadb', MYSQL_CLIENT, [
-    '--no-defaults', ...mysqlConnArgs(conn),
+  const client = ENGINE_TOOLS[engine].client;
+  await runCapture(client, client, [
+    '--no-defaults', ...mysqlConnArgs(engine, conn),
     `--execute=CREATE DATABASE ${quoteMysqlIdent(database)} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`,
   ], mysqlEnv(conn, base), redactor, `creating database "${database}" ${where}`);
 }
