@@ -16,6 +16,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
   defaultReleaseBranch: 'main',
   packageManager: javascript.NodePackageManager.NPM,
   projenrcTs: true,
+  // npx cdk-backup-dr catalog|runbook [cdk.out]: the shim requires lib/catalog/cli.js (compiled by jsii).
+  bin: { 'cdk-backup-dr': 'bin/cdk-backup-dr' },
   github: false,
   release: false,
   // Node 20 on the build machines; Lambda functions use Node.js 22+ at run time.
@@ -35,6 +37,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     'aws-sdk-client-mock@^4.1.0',
     'aws-sdk-client-mock-jest@^4.1.0',
     's3rver@^3.7.1',
+    // AWS Control Tower proactive controls (cfn-guard rules) run over the example app in a test.
+    '@cdklabs/cdk-validator-cfnguard@^0.0.62',
     // Bundled into Lambda handlers by esbuild (never runtime deps of the library).
     '@aws-sdk/client-backup@^3.1000.0',
     '@aws-sdk/client-rds@^3.1000.0',

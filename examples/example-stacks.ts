@@ -3,14 +3,13 @@ import { App, Duration, RemovalPolicy, Stack, StackProps, Validations } from 'aw
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import {
-  BackupContent, DeploymentEnvironment, DumpDestination, DynamoPitrBackup, ExternalDbBackupLambda, ExternalDbEngine,
+  BackupContent, BackupKey, DeploymentEnvironment, DumpDestination, DynamoPitrBackup, ExternalDbBackupLambda, ExternalDbEngine,
   NagAcknowledgements, RdsBackupPolicy, RecoveryTier, RecoveryVault, S3ArchiveLifecycle, TeamAccess,
 } from '../src';
 import { COMPLIANCE_NAG_PACKS as NAG_COMPLIANCE_PACKS } from '../src/nag/nag-packs';
@@ -96,7 +95,7 @@ export class ProWorkloadStack extends Stack {
 
     // Relational databases: Aurora (critical) and an RDS instance, in isolated subnets.
     const vpc = exampleVpc(this);
-    const dbKey = new kms.Key(this, 'DatabaseKey', { enableKeyRotation: true, description: 'example databases and their credentials' });
+    const dbKey = BackupKey.create(this, 'DatabaseKey', { description: 'example databases and their credentials' });
     const aurora = new rds.DatabaseCluster(this, 'Ledger', {
       engine: rds.DatabaseClusterEngine.auroraPostgres({ version: rds.AuroraPostgresEngineVersion.VER_16_4 }),
       writer: rds.ClusterInstance.provisioned('Writer', { instanceType: ec2.InstanceType.of(ec2.InstanceClass.R6G, ec2.InstanceSize.LARGE) }),
@@ -161,7 +160,7 @@ export class ProWorkloadStack extends Stack {
     // An on-premises PostgreSQL 15 database, dumped hourly to the current-data archive (a different service).
     const onPrem = new secretsmanager.Secret(this, 'CrmConnection', {
       description: 'Connection of the on-premises CRM database (host, port, username, password, dbname); set by the DBA',
-      encryptionKey: new kms.Key(this, 'CrmConnectionKey', { enableKeyRotation: true }),
+      encryptionKey: BackupKey.create(this, 'CrmConnectionKey'),
     });
     NagAcknowledgements.acknowledge(onPrem, 'AwsSolutions-SMG4', 'credentials of an external database are rotated by its DBA, outside AWS');
     for (const pack of NAG_COMPLIANCE_PACKS) {
@@ -211,7 +210,7 @@ function exampleVpc(scope: Construct): ec2.Vpc {
   const flowLogs = new logs.LogGroup(scope, 'VpcFlowLogs', {
     retention: logs.RetentionDays.ONE_YEAR,
     encryptionKey: (() => {
-      const key = new kms.Key(scope, 'VpcFlowLogsKey', { enableKeyRotation: true });
+      const key = BackupKey.create(scope, 'VpcFlowLogsKey');
       key.grantEncryptDecrypt(new iam.ServicePrincipal(`logs.${Stack.of(scope).region}.amazonaws.com`));
       return key;
     })(),

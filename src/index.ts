@@ -6,3 +6,7 @@ export * from './s3';
 export * from './rds';
 export * from './dynamodb';
 export * from './external-db';
+export * from './dr';
+export * from './verification';
+export * from './organizations';
+export * from './catalog';

@@ -7,6 +7,7 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import { Construct, IConstruct } from 'constructs';
 import { BackupRegionSettings } from './backup-region-settings';
 import { AccessLevel } from '../access/team-access';
+import { CatalogResourceType } from '../core/catalog-metadata';
 import { BackupContent } from '../core/content';
 import { ContinuousBackupSupport, DerivedBackupPolicy } from '../core/schedule-derivation';
 import { BackupDrConfigError, checkRange, concreteDays, inScope } from '../core/validation';
@@ -17,6 +18,8 @@ import { IRecoveryVault } from '../foundation/recovery-vault';
 import { SampleExportOptions, checkSampleExport } from '../foundation/sample-export-options';
 import { DEFAULT_EXPORT_SCHEDULE, ScheduledExport } from '../foundation/scheduled-export';
 import { NagAcknowledgements } from '../nag/nag-acknowledgements';
+import { ProtectionVerification, VerifiedResourceType } from '../verification';
+import type { RestoreTestingOptions } from '../core/restore-testing-options';
 
 /** DynamoDB PITR keeps 1 to 35 days (`RecoveryPeriodInDays`). */
 const MAX_PITR_DAYS = 35;
@@ -107,6 +110,7 @@ export class DynamoPitrBackup extends Construct {
         content: props.content,
         resourceArns: props.tables.map((t) => t.tableArn),
         resourceType: ProtectedResourceType.DYNAMODB,
+        catalogResources: props.tables.map((t) => ({ type: CatalogResourceType.DYNAMODB_TABLE, identifier: t.tableName, arn: t.tableArn })),
         supportType: 'AWS Backup + DynamoDB PITR' + (props.sampleExport ? ' + scheduled export to S3' : ''),
         continuousBackup: ContinuousBackupSupport.NATIVE,
         minimumContinuousRpo: DYNAMODB_MINIMUM_CONTINUOUS_RPO,
@@ -132,6 +136,11 @@ export class DynamoPitrBackup extends Construct {
     this.backupPlan = result.protection.plan.plan;
     this.policy = result.protection.policy;
     this.pointInTimeRecoveryDays = result.days;
+    ProtectionVerification.register(this, {
+      resourceType: VerifiedResourceType.DYNAMODB_TABLE, resources: props.tables.map((t) => ({ arn: t.tableArn, construct: t })),
+      environment: props.environment, objectives: props.objectives, policy: this.policy, vault: this.vault, backupPlan: this.backupPlan,
+      restoreTesting: (props as { restoreTesting?: RestoreTestingOptions }).restoreTesting, continuousNative: true,
+    });
 
     if (advanced) {
       this.regionSettings = BackupRegionSettings.of(this);

@@ -1,4 +1,4 @@
-import { Annotations, Duration, Names, RemovalPolicy, Size, SizeRoundingBehavior } from 'aws-cdk-lib';
+import { Annotations, Duration, Names, Size, SizeRoundingBehavior } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
@@ -14,12 +14,13 @@ import {
 } from './dump-job';
 import { DumpCompression, DumpCompute, DumpComputeKind, DumpDestination, dumpSecurityGroup } from './dump-options';
 import { ExternalDbEngine } from './external-db-engine';
-import { BackupCatalogMetadata } from '../core/catalog-metadata';
+import { BackupCatalogMetadata, CatalogResourceType } from '../core/catalog-metadata';
 import { BackupContent } from '../core/content';
 import { DeploymentEnvironment } from '../core/environment';
 import { BackupPolicyDerivation } from '../core/schedule-derivation';
 import { BackupDrConfigError, concreteMinutes, inScope, requireProp } from '../core/validation';
-import { BackupDrBaseProps, checkBaseProps } from '../foundation/protection';
+import { BackupDrBaseProps, catalogAccess, catalogDrSite, checkBaseProps } from '../foundation/protection';
+import { BackupKey } from '../foundation/backup-key';
 import { ScheduledJob } from '../foundation/scheduled-job';
 
 /**
@@ -133,11 +134,7 @@ export class ExternalDbBackupLambda extends Construct {
     const dest = props.destination;
     this.scheduleInterval = schedule.interval;
 
-    this.encryptionKey = dest.encryptionKey ?? new kms.Key(this, 'Key', {
-      description: `cdk-backup-dr external database dumps (${props.environment}) for ${this.node.path}`,
-      enableKeyRotation: true,
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
+    this.encryptionKey = dest.encryptionKey ?? BackupKey.create(this, 'Key', { description: `cdk-backup-dr external database dumps (${props.environment}) for ${this.node.path}` });
     this.alarmTopic = props.alarmTopic ?? new sns.Topic(this, 'AlarmTopic', {
       displayName: `External DB backup alarms (${props.environment})`,
       masterKey: this.encryptionKey,
@@ -219,6 +216,12 @@ export class ExternalDbBackupLambda extends Construct {
       location: `https://${dest.destinationBucket.bucketRegionalDomainName}/${dest.prefix}`,
       rpo: props.objectives.rpo.toHumanString(),
       rto: props.objectives.rto.toHumanString(),
+      resources: (databases ?? ['<dbname of the connection secret>']).map((db) => ({
+        type: CatalogResourceType.EXTERNAL_DATABASE, identifier: db, bucketName: dest.destinationBucket.bucketName, keyPrefix: dest.prefix,
+        engine: `${props.engine.family} ${props.engine.majorVersion}`,
+      })),
+      access: catalogAccess(props),
+      drSite: catalogDrSite(props.drSite),
     });
   }
 

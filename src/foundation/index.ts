@@ -2,3 +2,4 @@ export * from './recovery-vault';
 export * from './plan-registry';
 export type { BackupDrBaseProps, BackupDrProps } from './protection';
 export * from './sample-export-options';
+export * from './backup-key';

@@ -1,11 +1,12 @@
 import { Annotations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct, IConstruct } from 'constructs';
 import { BackupPlanRegistry, ProtectedResourceType, RegisteredPlan } from './plan-registry';
 import { IDrSecondarySite } from './dr-site';
 import { IRecoveryVault, RecoveryVault } from './recovery-vault';
 import { EnvironmentBoundary } from '../access/environment-boundary';
 import { AccessLevel, TeamAccess } from '../access/team-access';
-import { BackupCatalogMetadata } from '../core/catalog-metadata';
+import { BackupCatalogMetadata, CatalogAccess, CatalogDrSite, CatalogResource } from '../core/catalog-metadata';
 import { BackupContent } from '../core/content';
 import { DeploymentEnvironment } from '../core/environment';
 import { RecoveryObjectives, checkObjectivesShape } from '../core/recovery-objectives';
@@ -74,6 +75,8 @@ export interface ProtectionRequest extends Omit<BackupPolicyInput, 'objectives' 
   readonly resourceType: ProtectedResourceType;
   /** Inventory "type of backup support". */
   readonly supportType: string;
+  /** The protected resources, for the DR runbook's restore commands. */
+  readonly catalogResources?: CatalogResource[];
   /** Record the inventory row (false when the caller records a combined row itself). Default true. */
   readonly recordInventory?: boolean;
 }
@@ -110,6 +113,12 @@ export function protectWithBackup(scope: Construct, props: BackupDrProps, reques
       location: vault.backupVault.backupVaultArn,
       rpo: props.objectives.rpo.toHumanString(),
       rto: props.objectives.rto.toHumanString(),
+      resources: request.catalogResources,
+      vaultName: vault.backupVault.backupVaultName,
+      backupRoleArn: registry.role.roleArn,
+      retention: BackupCatalogMetadata.retentionOf(policy),
+      access: catalogAccess(props),
+      drSite: catalogDrSite(props.drSite),
     });
     return { vault, policy, registry, plan };
   });
@@ -172,4 +181,21 @@ export function claimResource(scope: IConstruct, resource: string, environment: 
 
 function envKey(environment: DeploymentEnvironment): string {
   return Object.entries(DeploymentEnvironment).find(([, v]) => v === environment)?.[0] ?? environment;
+}
+
+/** @internal Who has which access, for the inventory and the runbook. */
+export function catalogAccess(props: BackupDrBaseProps): CatalogAccess[] | undefined {
+  return props.access?.map((a) => ({
+    team: a.team,
+    level: a.levelFor(props.environment),
+    principal: (a.grantee as Partial<iam.IRole>).roleName,
+  }));
+}
+
+/** @internal Where the DR copies go, for the inventory and the runbook. */
+export function catalogDrSite(site: IDrSecondarySite | undefined, replicaBucketName?: string): CatalogDrSite | undefined {
+  if (!site) return undefined;
+  return {
+    region: site.region, account: site.account, strategy: site.strategy, siteName: site.siteName, vaultName: site.vaultName, replicaBucketName,
+  };
 }

@@ -7,6 +7,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct, IConstruct } from 'constructs';
 import { allowCloudWatchToPublish } from './alarm-topic';
+import { BackupKey } from './backup-key';
 import { EnvironmentBoundary } from '../access/environment-boundary';
 import { DeploymentEnvironment } from '../core/environment';
 import { PolicyDefaults } from '../core/retention';
@@ -182,9 +183,8 @@ export class RecoveryVault extends Construct implements IRecoveryVault {
     this.environment = props.environment;
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
 
-    const key = props.encryptionKey ?? new kms.Key(this, 'Key', {
+    const key = props.encryptionKey ?? BackupKey.create(this, 'Key', {
       description: `cdk-backup-dr recovery vault key (${props.environment}) for ${this.node.path}`,
-      enableKeyRotation: true,
       removalPolicy,
     });
     this.encryptionKey = key;

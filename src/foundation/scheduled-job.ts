@@ -13,6 +13,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct, IConstruct } from 'constructs';
 import { allowCloudWatchToPublish } from './alarm-topic';
+import { BackupKey } from './backup-key';
 import { DeploymentEnvironment } from '../core/environment';
 import { PolicyDefaults } from '../core/retention';
 import { BackupDrConfigError, checkRange, concreteMinutes, inScope } from '../core/validation';
@@ -109,9 +110,8 @@ export class ScheduledJob extends Construct {
     const stack = Stack.of(scope);
     const existing = stack.node.tryFindChild(OPERATIONS_KEY_ID) as kms.Key | undefined;
     if (existing) return existing;
-    const key = new kms.Key(stack, OPERATIONS_KEY_ID, {
+    const key = BackupKey.create(stack, OPERATIONS_KEY_ID, {
       description: `cdk-backup-dr: encrypts the logs and dead-letter queues of the backup machinery of ${stack.stackName}`,
-      enableKeyRotation: true,
       // Retained like the log groups it encrypts (audit evidence).
       removalPolicy: RemovalPolicy.RETAIN,
     });

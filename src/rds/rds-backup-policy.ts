@@ -1,4 +1,4 @@
-import { Annotations, ArnFormat, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, Duration, Stack, Token } from 'aws-cdk-lib';
 import * as backup from 'aws-cdk-lib/aws-backup';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -7,17 +7,21 @@ import * as rds from 'aws-cdk-lib/aws-rds';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import { Construct, IConstruct } from 'constructs';
 import { AccessLevel } from '../access/team-access';
+import { CatalogResourceType } from '../core/catalog-metadata';
 import { BackupContent } from '../core/content';
 import { DeploymentEnvironment } from '../core/environment';
 import { BackupRuleKind, ContinuousBackupSupport, DerivedBackupPolicy } from '../core/schedule-derivation';
 import { BackupDrConfigError, checkRange, concreteDays, inScope } from '../core/validation';
 import { applyRdsDr } from '../dr/rds-replication';
 import { ProtectedResourceType } from '../foundation/plan-registry';
+import { BackupKey } from '../foundation/backup-key';
 import { BackupDrProps, checkBaseProps, protectWithBackup } from '../foundation/protection';
 import { IRecoveryVault } from '../foundation/recovery-vault';
 import { SampleExportOptions, checkSampleExport } from '../foundation/sample-export-options';
 import { DEFAULT_EXPORT_SCHEDULE, ScheduledExport } from '../foundation/scheduled-export';
 import { NagAcknowledgements } from '../nag/nag-acknowledgements';
+import { ProtectionVerification, VerifiedResourceType } from '../verification';
+import type { RestoreTestingOptions } from '../core/restore-testing-options';
 import { COMPLIANCE_NAG_PACKS } from '../nag/nag-packs';
 
 /** RDS automated backups (and AWS Backup continuous backup) keep 1 to 35 days. */
@@ -144,6 +148,9 @@ export class RdsBackupPolicy extends Construct {
         content: props.content,
         resourceArns: databases.map((d) => d.arn),
         resourceType: ProtectedResourceType.RDS,
+        catalogResources: databases.map((d) => ({
+          type: d.kind === 'instance' ? CatalogResourceType.RDS_INSTANCE : CatalogResourceType.AURORA_CLUSTER, identifier: d.identifier, arn: d.arn,
+        })),
         supportType: 'AWS Backup + RDS automated backups' + (props.sampleExport ? ' + scheduled snapshot export to S3' : ''),
         continuousBackup: ContinuousBackupSupport.AWS_BACKUP,
         minimumContinuousRpo: RDS_MINIMUM_CONTINUOUS_RPO,
@@ -162,6 +169,13 @@ export class RdsBackupPolicy extends Construct {
     this.backupPlan = result.protection.plan.plan;
     this.policy = result.protection.policy;
     this.automatedBackupRetentionDays = result.retentionDays;
+    for (const [resourceType, kind] of [[VerifiedResourceType.RDS_INSTANCE, 'instance'], [VerifiedResourceType.AURORA_CLUSTER, 'cluster']] as const) {
+      ProtectionVerification.register(this, {
+        resourceType, resources: databases.filter((d) => d.kind === kind), environment: props.environment, objectives: props.objectives,
+        policy: this.policy, vault: this.vault, backupPlan: this.backupPlan, restoreTesting: (props as { restoreTesting?: RestoreTestingOptions }).restoreTesting,
+        continuousNative: this.policy.rules.some((r) => r.enableContinuousBackup),
+      });
+    }
     this.grantRestore(props, databases);
 
     if (props.sampleExport) {
@@ -273,11 +287,7 @@ export class RdsBackupPolicy extends Construct {
         'constructs with different schedules if exports are large');
     }
 
-    const key = options.kmsKey ?? new kms.Key(this, 'ExportKey', {
-      description: `cdk-backup-dr: encrypts RDS snapshot exports of ${this.node.path}`,
-      enableKeyRotation: true,
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
+    const key = options.kmsKey ?? BackupKey.create(this, 'ExportKey', { description: `cdk-backup-dr: encrypts RDS snapshot exports of ${this.node.path}` });
 
     // Role RDS assumes to write the export.
     const exportRole = new iam.Role(this, 'ExportRole', {

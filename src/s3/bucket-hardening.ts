@@ -7,6 +7,7 @@ import { wholeDays } from './lifecycle-rules';
 import { BackupContent } from '../core/content';
 import { DeploymentEnvironment } from '../core/environment';
 import { BackupDrConfigError, inScope } from '../core/validation';
+import { BackupKey } from '../foundation/backup-key';
 import { NagAcknowledgements } from '../nag/nag-acknowledgements';
 import { COMPLIANCE_NAG_PACKS } from '../nag/nag-packs';
 
@@ -41,9 +42,8 @@ const REPLICATION_REASON = 'Copies to another region come from the DrSecondarySi
  */
 export function createArchiveBucket(scope: Construct, o: ArchiveBucketOptions): ArchiveBucket {
   const removalPolicy = o.removalPolicy ?? RemovalPolicy.RETAIN;
-  const key = new kms.Key(scope, 'Key', {
+  const key = BackupKey.create(scope, 'Key', {
     description: `cdk-backup-dr ${o.content} archive (${o.environment}) ${scope.node.path}`,
-    enableKeyRotation: true,
     removalPolicy,
   });
   const logs = createAccessLogsBucket(scope, o, removalPolicy);

@@ -18,13 +18,15 @@ import {
 import { applyObjectLock, explicitObjectLock } from './object-lock';
 import { checkArchiveProps, claimArchivePrefix } from './props-checks';
 import { TeamAccess } from '../access/team-access';
-import { BackupCatalogMetadata } from '../core/catalog-metadata';
+import { BackupCatalogMetadata, CatalogEntry, CatalogResourceType } from '../core/catalog-metadata';
 import { BackupContent } from '../core/content';
 import { DeploymentEnvironment } from '../core/environment';
 import { PolicyDefaults } from '../core/retention';
 import { BackupDrConfigError, inScope } from '../core/validation';
 import { ProtectedResourceType } from '../foundation/plan-registry';
-import { BackupDrProps, protectWithBackup } from '../foundation/protection';
+import { BackupDrProps, catalogAccess, catalogDrSite, protectWithBackup } from '../foundation/protection';
+import { ProtectionVerification, VerifiedResourceType } from '../verification';
+import type { RestoreTestingOptions } from '../core/restore-testing-options';
 
 /**
  * Properties of an S3ArchiveLifecycle.
@@ -244,6 +246,7 @@ export class S3ArchiveLifecycle extends Construct {
     for (const access of props.access ?? []) this.grantAccess(access);
 
     let backupPeriodicity: string | undefined;
+    let backupCatalog: Partial<CatalogEntry> = {};
     if (props.awsBackup) {
       const protection = protectWithBackup(this, props, {
         content: props.content,
@@ -254,6 +257,16 @@ export class S3ArchiveLifecycle extends Construct {
       });
       this.backupPlan = protection.plan.plan;
       backupPeriodicity = protection.policy.periodicity;
+      backupCatalog = {
+        vaultName: protection.vault.backupVault.backupVaultName,
+        backupRoleArn: protection.registry.role.roleArn,
+        retention: BackupCatalogMetadata.retentionOf(protection.policy),
+      };
+      ProtectionVerification.register(this, {
+        resourceType: VerifiedResourceType.S3_BUCKET, resources: [{ arn: bucket.bucketArn, construct: bucket }], environment: props.environment,
+        objectives: props.objectives!, policy: protection.policy, vault: protection.vault, backupPlan: protection.plan.plan,
+        restoreTesting: (props as { restoreTesting?: RestoreTestingOptions }).restoreTesting, continuousNative: protection.policy.rules.some((r) => r.enableContinuousBackup),
+      });
     }
     if (props.drSite) {
       const drSite = props.drSite;
@@ -273,6 +286,10 @@ export class S3ArchiveLifecycle extends Construct {
       location: bucket.urlForObject(this.keyPrefix || undefined),
       rpo: props.objectives.rpo.toHumanString(),
       rto: props.objectives.rto.toHumanString(),
+      resources: [{ type: CatalogResourceType.S3_BUCKET, identifier: bucket.bucketName, arn: bucket.bucketArn, keyPrefix: this.keyPrefix }],
+      access: catalogAccess(props),
+      drSite: catalogDrSite(props.drSite, this.drReplicaBucketName),
+      ...backupCatalog,
     });
   }
 

@@ -51,13 +51,14 @@ describe('RecoveryVault', () => {
     new RecoveryVault(stack, 'Vault', { environment: DEV });
     synthTemplate(stack).hasResourceProperties('AWS::Backup::BackupVault', {
       AccessPolicy: {
-        Statement: [{
+        Statement: Match.arrayWith([Match.objectLike({
+          Sid: 'DenyRecoveryPointDeletionExceptBreakGlass',
           Effect: 'Deny',
           Principal: { AWS: '*' },
           Action: ['backup:DeleteRecoveryPoint', 'backup:UpdateRecoveryPointLifecycle'],
           Resource: '*',
           Condition: Match.absent(),
-        }],
+        })]),
       },
     });
   });
@@ -68,10 +69,10 @@ describe('RecoveryVault', () => {
     new RecoveryVault(stack, 'Vault', { environment: PRO, breakGlassRole });
     synthTemplate(stack).hasResourceProperties('AWS::Backup::BackupVault', {
       AccessPolicy: {
-        Statement: [Match.objectLike({
+        Statement: Match.arrayWith([Match.objectLike({
           Effect: 'Deny',
           Condition: { ArnNotEquals: { 'aws:PrincipalArn': { 'Fn::GetAtt': [Match.stringLikeRegexp('BreakGlass'), 'Arn'] } } },
-        })],
+        })]),
       },
     });
   });

@@ -56,7 +56,7 @@ describe('NagAcknowledgements', () => {
       const stack = new Stack(app, 'Nag', { env: TEST_ENV });
       const vault = RecoveryVault.forStack(stack, DeploymentEnvironment.DEV);
       const serviceRole = BackupPlanRegistry.of(stack).role;
-      TeamAccess.sre(new iam.Role(stack, 'Granted', { assumedBy: new iam.AccountRootPrincipal() })).grantBackups({ vault, environment: DeploymentEnvironment.DEV, serviceRole });
+      TeamAccess.sre(new iam.Role(stack, 'Granted', { assumedBy: new iam.AccountRootPrincipal() })).grantBackups({ scope: stack, vaultArn: vault.backupVault.backupVaultArn, environment: DeploymentEnvironment.DEV, serviceRole });
       const other = new iam.Role(stack, 'Other', { assumedBy: new iam.AccountRootPrincipal() });
       other.addToPolicy(new iam.PolicyStatement({ actions: ['backup:ListBackupJobs'], resources: ['*'] }));
     }, TEST_CONTEXT).filter((f) => f.startsWith('AwsSolutions-IAM5'));
