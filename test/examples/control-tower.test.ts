@@ -67,9 +67,10 @@ const EXCEPTIONS: Exception[] = [
   },
   {
     control: 'CT.LAMBDA.PR.3',
-    resource: /^(LedgerBackupSnapshotExportFunction|OrdersBackupSampleExportFunction)[0-9A-F]{8}$/,
-    stacks: ['BackupDrExamplePro'],
-    reason: 'scheduled export functions call AWS APIs only (RDS StartExportTask, DynamoDB ExportTableToPointInTime): they accept no inbound ' +
+    resource: /^(LedgerBackupSnapshotExportFunction|OrdersBackupSampleExportFunction|BackupDrRecoveryPointMonitorFunction|BackupDrRestoreTesting[A-Za-z]+ValidationFunction)[0-9A-F]{8}$/,
+    stacks: BOTH,
+    reason: 'scheduled export, recovery-point monitor and restore validation functions call AWS APIs only (RDS StartExportTask, DynamoDB ' +
+      'ExportTableToPointInTime, AWS Backup list/describe, PutRestoreValidationResult, CloudWatch PutMetricData): they accept no inbound ' +
       'traffic, and a VPC would add NAT or interface endpoints for RDS, DynamoDB, S3, KMS and CloudWatch without reducing exposure',
   },
   {
@@ -88,16 +89,14 @@ const EXCEPTIONS: Exception[] = [
   {
     control: 'CT.SQS.PR.1',
     resource: /DeadLetterQueue[0-9A-F]{8}$/,
-    stacks: ['BackupDrExamplePro'],
+    stacks: BOTH,
     reason: 'these queues are the dead-letter queues of the scheduled jobs; a dead-letter queue of a dead-letter queue has no consumer',
   },
   {
-    // PENDING (issue 13): keys created with `new kms.Key(...)`. Each entry disappears when its call site uses
-    // BackupKey.create (src/foundation/backup-key.ts); delete this exception once none is left.
-    control: 'CT.KMS.PR.3',
-    resource: /^(BackupDrVaultDevKey|VaultKey|BackupDrOperationsKey|(Code|CurrentData|Documentation|Historical)ArchiveKey|CrmConnectionKey|DatabaseKey|LedgerBackupExportKey|VpcFlowLogsKey)[0-9A-F]{8}$/,
-    stacks: BOTH,
-    reason: 'PENDING: call site not yet moved to BackupKey.create',
+    control: 'CT.CLOUDWATCH.PR.2',
+    resource: /LogGroup[0-9A-F]{8}$/,
+    stacks: ['BackupDrExampleDev'],
+    reason: 'DEV keeps the logs of its backup machinery 30 days (PolicyDefaults operationsLogRetention); PRO keeps them one year as audit evidence',
   },
 ];
 
