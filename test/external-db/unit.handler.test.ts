@@ -323,6 +323,28 @@ describe('runBackup without servers', () => {
   };
   const unusedS3 = new S3Client({ region: 'us-east-1', endpoint: 'http://127.0.0.1:9', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
 
+  test('a run that used 80% of its time budget says so, with the fix, and publishes the share used', async () => {
+    // GIVEN a Lambda time budget of 1 ms and a database that cannot be reached (port 9: nothing listens)
+    const lines: string[] = [];
+    await expect(runBackup({ ...config, timeBudgetMs: 1 }, {
+      s3: unusedS3, fetchSecret: async () => ({ host: '127.0.0.1', port: 9, username: 'u', password: 'Pw-not-used-1' }), log: (l) => lines.push(l),
+    })).rejects.toThrow(BackupRunError);
+    // THEN the warning names Fargate compute, and the metric has the share used and why it failed
+    const warning = lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((o) => o.msg === 'backup is nearing the Lambda timeout');
+    expect(warning).toMatchObject({ level: 'WARN', fix: expect.stringMatching(/Fargate compute \(compute: DumpCompute\.fargate\(\)/) });
+    expect(emfRecords(lines)[0]).toMatchObject({ BackupSuccess: 0, FailureKind: 'connection', BackupTimeoutUsedPercent: expect.any(Number) });
+    expect(emfRecords(lines)[0].BackupTimeoutUsedPercent as number).toBeGreaterThanOrEqual(80);
+  });
+
+  test('no warning and no time metric without a budget (Fargate)', async () => {
+    const lines: string[] = [];
+    await expect(runBackup(config, {
+      s3: unusedS3, fetchSecret: async () => ({ host: '127.0.0.1', port: 9, username: 'u', password: 'Pw-not-used-1' }), log: (l) => lines.push(l),
+    })).rejects.toThrow(BackupRunError);
+    expect(lines.join('\n')).not.toContain('nearing the Lambda timeout');
+    expect(emfRecords(lines)[0]).not.toHaveProperty('BackupTimeoutUsedPercent');
+  });
+
   test('an unreadable secret fails with a failure metric', async () => {
     sm.reset();
     sm.on(GetSecretValueCommand).rejects(Object.assign(new Error('User is not authorized'), { name: 'AccessDeniedException' }));
