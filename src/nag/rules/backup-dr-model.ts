@@ -119,7 +119,8 @@ export class BackupDrModel {
       for (const child of c.node.findAll()) if (CfnResource.isCfnResource(child)) covered.add(this.keyOf(child));
       for (const entry of entries) {
         const env = parseEnvironment(entry.environment);
-        for (const key of this.refsIn(stack, stack.resolve(entry.location))) {
+        const pointers = [entry.location, entry.vaultName, ...(entry.resources ?? []).map((r) => [r.arn, r.bucketName])];
+        for (const key of this.refsIn(stack, stack.resolve(pointers))) {
           covered.add(key);
           if (env) this.catalogEnvironments.set(key, [...(this.catalogEnvironments.get(key) ?? []), env]);
         }

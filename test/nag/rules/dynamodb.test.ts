@@ -1,7 +1,9 @@
 import { RemovalPolicy, Tags } from 'aws-cdk-lib';
 import * as backup from 'aws-cdk-lib/aws-backup';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import { Construct } from 'constructs';
 import { findingsOf, stackIn } from './findings';
+import { BackupCatalogMetadata, CatalogResourceType } from '../../../src/core/catalog-metadata';
 
 const pk = { name: 'pk', type: dynamodb.AttributeType.STRING };
 
@@ -55,6 +57,26 @@ describe('DynamoDBTableBackedUp', () => {
         },
       });
     })).toEqual(['BackupDR-DynamoDBTableBackedUp at Stack/Scratch/Resource']);
+  });
+
+  test('a table listed in the resources of a cdk-backup-dr inventory row is covered', () => {
+    const build = (listed: boolean) => (app: any) => {
+      const stack = stackIn(app);
+      const table = new dynamodb.Table(stack, 'Orders', { partitionKey: pk });
+      BackupCatalogMetadata.record(new Construct(stack, 'Protection'), {
+        backupName: 'Stack/Protection',
+        content: 'Current data',
+        periodicity: 'daily',
+        environment: 'Pro',
+        supportType: 'native PITR',
+        location: 'eu-west-1',
+        rpo: '15 minutes',
+        rto: '1 hour',
+        resources: listed ? [{ type: CatalogResourceType.DYNAMODB_TABLE, identifier: table.tableName, arn: table.tableArn }] : [],
+      });
+    };
+    expect(findingsOf('DynamoDBTableBackedUp', build(true))).toEqual([]);
+    expect(findingsOf('DynamoDBTableBackedUp', build(false))).toHaveLength(1);
   });
 
   test('tag Conditions are ANDed with the resources', () => {
