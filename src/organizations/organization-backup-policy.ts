@@ -8,6 +8,7 @@ import { RecoveryObjectives } from '../core/recovery-objectives';
 import { RetentionOptions } from '../core/retention';
 import { BackupPolicyDerivation, ContinuousBackupSupport, DerivedBackupRule } from '../core/schedule-derivation';
 import { BackupDrConfigError, inScope } from '../core/validation';
+import { IDrSecondarySite } from '../foundation/dr-site';
 
 /** How far child policies (lower OUs, accounts) may change the plan this policy defines. */
 export enum ChildPolicyControl {
@@ -88,6 +89,13 @@ export interface OrganizationBackupPolicyProps {
    * @default false
    */
   readonly coldStorageSupported?: boolean;
+  /**
+   * DR site whose vault receives a copy of every recovery point (its `vaultArn`; the site's vault policy must
+   * accept copies from the target accounts, e.g. its `organizationId`). Mutually exclusive with `copyToVaultArn`
+   * and `copyToRegion`.
+   * @default - no copy unless copyToVaultArn or copyToRegion is set
+   */
+  readonly drSite?: IDrSecondarySite;
   /**
    * DR copy destination: a vault ARN (`$account` is replaced by each target account; a literal account ID copies
    * into a central DR account). Mutually exclusive with `copyToRegion`.
@@ -219,11 +227,22 @@ export class OrganizationBackupPolicy extends Construct {
     if (tagKey.length < 1 || tagKey.length > 128) throw new BackupDrConfigError(`tagKey "${tagKey}" must be 1–128 characters`);
     if (tagValue.length > 256) throw new BackupDrConfigError(`tagValue must be at most 256 characters (got ${tagValue.length})`);
 
-    if (props.copyToVaultArn !== undefined && props.copyToRegion !== undefined) {
-      throw new BackupDrConfigError('copyToVaultArn and copyToRegion are both set; give the DR vault ARN or the DR region, not both');
+    const destinations = (['drSite', 'copyToVaultArn', 'copyToRegion'] as const).filter((k) => props[k] !== undefined);
+    if (destinations.length > 1) {
+      throw new BackupDrConfigError(`${destinations.join(' and ')} are all set; give one DR copy destination (drSite, the DR vault ARN or the DR region)`);
     }
     let copyArn: string | undefined;
-    if (props.copyToRegion !== undefined) {
+    if (props.drSite) {
+      const site = props.drSite;
+      if (site.environment !== props.environment) {
+        throw new BackupDrConfigError(`drSite ${site.node.path} serves ${site.environment}, but the policy is ${props.environment}; use the DR site of ${props.environment}`);
+      }
+      if (regions.includes(site.region)) {
+        throw new BackupDrConfigError(`drSite ${site.node.path} is in ${site.region}, one of regions; a DR copy must leave the protected region`);
+      }
+      concrete({ 'drSite.vaultArn': site.vaultArn });
+      copyArn = site.vaultArn;
+    } else if (props.copyToRegion !== undefined) {
       concrete({ copyToRegion: props.copyToRegion });
       if (!REGION.test(props.copyToRegion)) throw new BackupDrConfigError(`copyToRegion "${props.copyToRegion}" is not a region code such as eu-central-1`);
       if (regions.includes(props.copyToRegion)) {

@@ -1,6 +1,7 @@
 import { Duration } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { BackupContent, BackupPolicyDerivation, DeploymentEnvironment, RecoveryTier } from '../../src/core';
+import { DrSecondarySite } from '../../src/dr';
 import { ChildPolicyControl, MAX_BACKUP_POLICY_CHARACTERS, OrganizationBackupPolicy, OrganizationBackupPolicyProps } from '../../src/organizations';
 import { synthTemplate, testStack } from '../support/app';
 
@@ -145,6 +146,23 @@ describe('OrganizationBackupPolicy', () => {
     expect(Object.keys(plan.rules.SingleCopy.copy_actions)).toEqual(['arn:aws-cn:backup:cn-north-1:222222222222:backup-vault:dr']);
   });
 
+  test('drSite: copies go to the DR site\'s vault; a site of another environment or in a protected region is an error', () => {
+    const stack = testStack();
+    const site = (region: string, environment = DeploymentEnvironment.PRO) => DrSecondarySite.fromSiteAttributes(stack, `Site${region}${environment}`, {
+      siteName: 'dr-site', region, account: '222222222222', environment,
+    });
+    const central = site('eu-central-1');
+    const p = new OrganizationBackupPolicy(stack, 'P', { ...BASE, copyToRegion: undefined, drSite: central });
+    const plan = Object.values<any>(effective(JSON.parse(p.policyDocument)).plans)[0];
+    const copies = Object.keys(plan.rules.RoutineEvery12h.copy_actions);
+    expect(copies).toHaveLength(1);
+    expect(copies[0]).toMatch(/^arn:aws:backup:eu-central-1:222222222222:backup-vault:/);
+    expect(() => new OrganizationBackupPolicy(stack, 'Q', { ...BASE, copyToRegion: undefined, drSite: site('eu-central-1', DeploymentEnvironment.QA) }))
+      .toThrow(/serves QA, but the policy is Pro/);
+    expect(() => new OrganizationBackupPolicy(stack, 'R', { ...BASE, copyToRegion: undefined, drSite: site('eu-west-1') })).toThrow(/must leave/);
+    expect(() => new OrganizationBackupPolicy(stack, 'S', { ...BASE, drSite: central })).toThrow(/drSite and copyToRegion are all set/);
+  });
+
   test('records an inventory row and warns when PRO has no DR copy', () => {
     const { p, stack } = policy({ copyToRegion: undefined });
     expect(p.node.metadata.find((m) => m.type === 'cdk-backup-dr:catalog')?.data).toMatchObject({ environment: 'Pro', rpo: '1 day' });
@@ -158,7 +176,7 @@ describe('OrganizationBackupPolicy', () => {
     ['account id of 11 digits', { targetIds: ['12345678901'] }, /12-digit/],
     ['bad region', { regions: ['Europe'] }, /regions has "Europe"/],
     ['copy into a protected region', { copyToRegion: 'eu-west-1' }, /also one of regions/],
-    ['both copy props', { copyToVaultArn: 'arn:aws:backup:eu-central-1:$account:backup-vault:dr' }, /both set/],
+    ['both copy props', { copyToVaultArn: 'arn:aws:backup:eu-central-1:$account:backup-vault:dr' }, /are all set/],
     ['bad vault ARN', { copyToRegion: undefined, copyToVaultArn: 'arn:aws:s3:::bucket' }, /not a backup vault ARN/],
     ['bad plan name', { planName: 'has spaces' }, /planName "has spaces"/],
     ['bad vault name', { vaultName: 'x' }, /vaultName "x"/],
