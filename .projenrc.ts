@@ -146,6 +146,12 @@ project.addTask('bench', {
   env: { JSII_DEPRECATED: 'quiet' },
 });
 
+project.addTask('bench:dr', {
+  description: 'Scale benchmark with a DR site: resources and copy actions added per protected table (local vs DR)',
+  exec: 'ts-node --prefer-ts-exts bench/scale-dr.ts',
+  env: { JSII_DEPRECATED: 'quiet' },
+});
+
 project.addTask('bench:dump', {
   description: 'External DB dump benchmark: handler throughput vs bare pg_dump, peak RSS (needs local PostgreSQL + S3 server)',
   exec: 'ts-node --prefer-ts-exts bench/dump.ts',

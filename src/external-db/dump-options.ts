@@ -4,6 +4,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { checkKeyPrefix } from '../core/key-prefix';
+import { IDrSecondarySite } from '../foundation/dr-site';
 import { BackupDrConfigError } from '../core/validation';
 import { S3ArchiveLifecycle } from '../s3/s3-archive-lifecycle';
 
@@ -113,10 +114,11 @@ export interface ArchiveDumpDestinationOptions {
 export class DumpDestination {
   /** An archive created by `S3ArchiveLifecycle`: its bucket, key and lifecycle. */
   public static archive(archive: S3ArchiveLifecycle, options: ArchiveDumpDestinationOptions = {}): DumpDestination {
-    return DumpDestination.bucket(archive.bucket, {
+    const dest = DumpDestination.bucket(archive.bucket, {
       prefix: options.prefix ?? archive.routinePrefix ?? `${archive.keyPrefix}external-db/`,
       encryptionKey: archive.encryptionKey,
     });
+    return new DumpDestination(dest.destinationBucket, dest.prefix, dest.encryptionKey, archive.node.path, archive.drSite);
   }
 
   /** A bucket and prefix. */
@@ -133,6 +135,10 @@ export class DumpDestination {
     public readonly prefix: string,
     /** Key for SSE-KMS, when known. */
     public readonly encryptionKey?: kms.IKey,
+    /** Path of the archive construct, for an archive destination. */
+    public readonly archivePath?: string,
+    /** DR site the destination archive replicates to. */
+    public readonly drSite?: IDrSecondarySite,
   ) {}
 }
 

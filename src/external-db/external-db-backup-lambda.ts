@@ -19,6 +19,7 @@ import { BackupContent } from '../core/content';
 import { DeploymentEnvironment } from '../core/environment';
 import { BackupPolicyDerivation } from '../core/schedule-derivation';
 import { BackupDrConfigError, concreteMinutes, inScope, requireProp } from '../core/validation';
+import { checkExternalDbDr } from '../dr/external-db-dr';
 import { BackupDrBaseProps, catalogAccess, catalogDrSite, checkBaseProps } from '../foundation/protection';
 import { BackupKey } from '../foundation/backup-key';
 import { ScheduledJob } from '../foundation/scheduled-job';
@@ -276,6 +277,15 @@ export class ExternalDbBackupLambda extends Construct {
         throw new BackupDrConfigError('tls is false for a PRO database: credentials and data would cross the network in clear text; enable TLS on the server and remove tls: false');
       }
       Annotations.of(this).addWarningV2('cdk-backup-dr:external-db-tls', 'tls is false: the dump connects without TLS; only acceptable on a private, trusted network');
+    }
+    if (props.drSite) {
+      checkExternalDbDr(this, {
+        drSite: props.drSite,
+        environment: props.environment,
+        objectives: props.objectives,
+        destinationPath: props.destination.archivePath ?? props.destination.destinationBucket.node.path,
+        destinationDrSite: props.destination.drSite,
+      });
     }
     return { schedule, databases, compute };
   }

@@ -101,7 +101,7 @@ export function protectWithBackup(scope: Construct, props: BackupDrProps, reques
     const { objectives, environment, retention } = props;
     const policy = BackupPolicyDerivation.derive({ ...request, objectives, environment, retention });
     const registry = BackupPlanRegistry.of(scope);
-    const plan = registry.protect({ vault, policy, resourceArns: request.resourceArns, resourceType: request.resourceType });
+    const plan = registry.protect({ vault, policy, resourceArns: request.resourceArns, resourceType: request.resourceType, drSite: props.drSite });
     grantAccess(scope, props, vault, registry);
     if (request.recordInventory === false) return { vault, policy, registry, plan };
     BackupCatalogMetadata.record(scope, {

@@ -24,6 +24,7 @@ import { DeploymentEnvironment } from '../core/environment';
 import { PolicyDefaults } from '../core/retention';
 import { BackupDrConfigError, inScope } from '../core/validation';
 import { ProtectedResourceType } from '../foundation/plan-registry';
+import { IDrSecondarySite } from '../foundation/dr-site';
 import { BackupDrProps, catalogAccess, catalogDrSite, protectWithBackup } from '../foundation/protection';
 import { ProtectionVerification, VerifiedResourceType } from '../verification';
 import type { RestoreTestingOptions } from '../core/restore-testing-options';
@@ -191,6 +192,11 @@ export class S3ArchiveLifecycle extends Construct {
    * or when a given bucket keeps its own configuration).
    */
   public readonly objectLockRetention?: s3.ObjectLockRetention;
+  /**
+   * The DR site the archive replicates to.
+   * @default - no replication
+   */
+  public readonly drSite?: IDrSecondarySite;
   /** With `drSite`: name of the replica bucket in the DR site that the archive replicates into. */
   public readonly drReplicaBucketName?: string;
   /** With `drSite`: the role S3 replicates the archive with. */
@@ -274,6 +280,7 @@ export class S3ArchiveLifecycle extends Construct {
         bucket, keyPrefix: this.keyPrefix, lock, rules: renderedRules,
       }));
       this.drReplicaBucketName = replication.replica.bucketName;
+      this.drSite = drSite;
       this.drReplicationRole = replication.role;
     }
 
