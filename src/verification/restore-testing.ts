@@ -263,7 +263,7 @@ export class RestoreTesting extends Construct {
         }
         : { protectedResourceArns: Lazy.list({ produce: () => arns! }) }),
     });
-    selection.addDependency(this.plan);
+    selection.node.addDependency(this.plan);
     return { name, arns };
   }
 
