@@ -29,6 +29,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
   constructsVersion: '10.5.1',
   jsiiVersion: '~6.0.0',
   typescriptVersion: '~6.0',
+  // BackupDrChecks extends cdk-nag's NagPack: a jsii peer dependency (and a devDependency for the tests).
+  peerDeps: ['cdk-nag@^3.0.2'],
   devDeps: [
     'cdk-nag@^3.0.2',
     'aws-cdk@^2.1100.0',
@@ -41,6 +43,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@cdklabs/cdk-validator-cfnguard@^0.0.62',
     // Bundled into Lambda handlers by esbuild (never runtime deps of the library).
     '@aws-sdk/client-backup@^3.1000.0',
+    '@aws-sdk/client-cloudwatch@^3.1000.0',
+    '@aws-sdk/client-resource-groups-tagging-api@^3.1000.0',
     '@aws-sdk/client-rds@^3.1000.0',
     '@aws-sdk/client-dynamodb@^3.1000.0',
     '@aws-sdk/client-s3@^3.1000.0',
@@ -80,6 +84,8 @@ const bundle = project.addTask('bundle', { description: 'Bundle Lambda handlers 
 const handlers: Array<{ name: string; entry: string; copy?: string[] }> = [
   { name: 'backup-region-settings', entry: 'src/dynamodb/handler/region-settings.ts' },
   { name: 'scheduled-export', entry: 'src/foundation/handler/scheduled-export.ts' },
+  { name: 'recovery-point-monitor', entry: 'src/verification/handler/recovery-point-monitor.ts' },
+  { name: 'restore-validation', entry: 'src/verification/handler/restore-validation.ts' },
   {
     name: 'external-db-dump',
     entry: 'src/external-db/handler/index.ts',
@@ -119,7 +125,7 @@ new JsonFile(project, 'cdk.json', {
 
 // Lint: handlers are bundled (devDependencies are fine there) and outside jsii's tsconfig; they,
 // examples/ and bench/ get their own tsconfig so the type-aware rules can see them.
-for (const dir of ['src/dynamodb/handler', 'src/foundation/handler', 'src/external-db/handler']) {
+for (const dir of ['src/dynamodb/handler', 'src/foundation/handler', 'src/external-db/handler', 'src/verification/handler']) {
   new JsonFile(project, `${dir}/tsconfig.json`, {
     obj: {
       extends: '../../../tsconfig.json',

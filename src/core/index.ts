@@ -7,3 +7,4 @@ export * from './catalog-metadata';
 export { DrStrategy, DrResourceType, DrStrategyTable, DR_STRATEGIES_BY_COST } from './dr-strategy';
 export type { DrStrategyBound, DrWorkload } from './dr-strategy';
 export type { RestoreTestingOptions } from './restore-testing-options';
+export * from './schedule-expression';

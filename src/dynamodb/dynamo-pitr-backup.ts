@@ -19,7 +19,6 @@ import { SampleExportOptions, checkSampleExport } from '../foundation/sample-exp
 import { DEFAULT_EXPORT_SCHEDULE, ScheduledExport } from '../foundation/scheduled-export';
 import { NagAcknowledgements } from '../nag/nag-acknowledgements';
 import { ProtectionVerification, VerifiedResourceType } from '../verification';
-import type { RestoreTestingOptions } from '../core/restore-testing-options';
 
 /** DynamoDB PITR keeps 1 to 35 days (`RecoveryPeriodInDays`). */
 const MAX_PITR_DAYS = 35;
@@ -139,7 +138,7 @@ export class DynamoPitrBackup extends Construct {
     ProtectionVerification.register(this, {
       resourceType: VerifiedResourceType.DYNAMODB_TABLE, resources: props.tables.map((t) => ({ arn: t.tableArn, construct: t })),
       environment: props.environment, objectives: props.objectives, policy: this.policy, vault: this.vault, backupPlan: this.backupPlan,
-      restoreTesting: (props as { restoreTesting?: RestoreTestingOptions }).restoreTesting, continuousNative: true,
+      restoreTesting: props.restoreTesting, continuousNative: true,
     });
 
     if (advanced) {

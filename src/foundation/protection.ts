@@ -10,6 +10,7 @@ import { BackupCatalogMetadata, CatalogAccess, CatalogDrSite, CatalogResource } 
 import { BackupContent } from '../core/content';
 import { DeploymentEnvironment } from '../core/environment';
 import { RecoveryObjectives, checkObjectivesShape } from '../core/recovery-objectives';
+import { RestoreTestingOptions } from '../core/restore-testing-options';
 import { RetentionOptions } from '../core/retention';
 import { BackupPolicyDerivation, BackupPolicyInput, DerivedBackupPolicy } from '../core/schedule-derivation';
 import { BackupDrConfigError, checkEnum, inScope, requireProp } from '../core/validation';
@@ -47,6 +48,12 @@ export interface BackupDrProps extends BackupDrBaseProps {
    * @default - the environment's defaults (README)
    */
   readonly retention?: RetentionOptions;
+  /**
+   * Restore testing of the protected resources (AWS Backup restore testing, validated and measured
+   * against the RTO): one plan per stack and environment.
+   * @default - on for PRO and QA, off for DEV
+   */
+  readonly restoreTesting?: RestoreTestingOptions;
 }
 
 /**

@@ -174,7 +174,8 @@ export class RecoveryVault extends Construct implements IRecoveryVault {
   /** Customer-managed key of the vault (always set on a vault created by this construct). */
   public readonly encryptionKey?: kms.IKey;
   /** Topic receiving failure notifications. */
-  public readonly notificationTopic: sns.ITopic;
+  /** Topic receiving failure notifications (always set on a vault created by this construct). */
+  public readonly notificationTopic?: sns.ITopic;
   public readonly lockMinRetentionDays?: number;
   public readonly lockMaxRetentionDays?: number;
 
@@ -188,17 +189,18 @@ export class RecoveryVault extends Construct implements IRecoveryVault {
       removalPolicy,
     });
     this.encryptionKey = key;
-    this.notificationTopic = props.notificationTopic ?? new sns.Topic(this, 'Notifications', {
+    const topic = props.notificationTopic ?? new sns.Topic(this, 'Notifications', {
       displayName: `Backup failures (${props.environment})`,
       masterKey: key,
       enforceSSL: true,
     });
+    this.notificationTopic = topic;
     // AWS Backup (vault notifications) and EventBridge (failed jobs) publish to the topic, and so do the
     // alarms of the constructs using this vault; on a topic created here this also lets them use the key.
     for (const service of ['backup.amazonaws.com', 'events.amazonaws.com']) {
-      this.notificationTopic.grantPublish(new iam.ServicePrincipal(service));
+      topic.grantPublish(new iam.ServicePrincipal(service));
     }
-    allowCloudWatchToPublish(this.notificationTopic);
+    allowCloudWatchToPublish(topic);
 
     const lock = inScope(this, () => this.renderLock(props));
     this.lockMinRetentionDays = lock && concreteDays(lock.minRetention, 'vaultLockOptions.minRetention');
@@ -222,7 +224,7 @@ export class RecoveryVault extends Construct implements IRecoveryVault {
       encryptionKey: key,
       accessPolicy,
       lockConfiguration: lock,
-      notificationTopic: this.notificationTopic,
+      notificationTopic: topic,
       // Only these vault events report failures; backup and restore failures come from EventBridge below.
       notificationEvents: [
         backup.BackupVaultEvents.COPY_JOB_FAILED,
@@ -239,7 +241,7 @@ export class RecoveryVault extends Construct implements IRecoveryVault {
     const failed = (id: string, detailType: string, detail: Record<string, unknown>, what: string) => new events.Rule(this, id, {
       description: `Failed ${what} (${this.node.path})`.slice(0, 512),
       eventPattern: { source: ['aws.backup'], detailType: [detailType], detail },
-      targets: [new targets.SnsTopic(this.notificationTopic)],
+      targets: [new targets.SnsTopic(topic)],
     });
     failed('FailedJobs', 'Backup Job State Change',
       { state: ['FAILED', 'ABORTED', 'EXPIRED'], backupVaultName: [vault.backupVaultName] }, 'backup jobs of this vault');

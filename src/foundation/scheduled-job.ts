@@ -17,6 +17,7 @@ import { BackupKey } from './backup-key';
 import { DeploymentEnvironment } from '../core/environment';
 import { PolicyDefaults } from '../core/retention';
 import { BackupDrConfigError, checkRange, concreteMinutes, inScope } from '../core/validation';
+import { NagAcknowledgements } from '../nag/nag-acknowledgements';
 
 /*
  * Internal building block (not exported from the package entry point): everything a scheduled job of
@@ -160,6 +161,9 @@ export class ScheduledJob extends Construct {
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
     });
+    // cdk-nag recognises dead-letter queues by redrive policies and Lambda DLQ settings, not by a scheduler target's DeadLetterConfig.
+    NagAcknowledgements.acknowledge(this.deadLetterQueue, 'AwsSolutions-SQS3',
+      'This queue is the dead-letter queue of the EventBridge Scheduler target (DeadLetterConfig), with an alarm on its messages');
     this.logGroup = ScheduledJob.logGroup(this, 'LogGroup', props.environment, this.encryptionKey);
 
     this.schedulerRole = new iam.Role(this, 'SchedulerRole', {

@@ -1,1 +1,2 @@
 export * from './nag-acknowledgements';
+export * from './backup-dr-checks';

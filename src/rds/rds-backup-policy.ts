@@ -21,7 +21,6 @@ import { SampleExportOptions, checkSampleExport } from '../foundation/sample-exp
 import { DEFAULT_EXPORT_SCHEDULE, ScheduledExport } from '../foundation/scheduled-export';
 import { NagAcknowledgements } from '../nag/nag-acknowledgements';
 import { ProtectionVerification, VerifiedResourceType } from '../verification';
-import type { RestoreTestingOptions } from '../core/restore-testing-options';
 import { COMPLIANCE_NAG_PACKS } from '../nag/nag-packs';
 
 /** RDS automated backups (and AWS Backup continuous backup) keep 1 to 35 days. */
@@ -172,7 +171,7 @@ export class RdsBackupPolicy extends Construct {
     for (const [resourceType, kind] of [[VerifiedResourceType.RDS_INSTANCE, 'instance'], [VerifiedResourceType.AURORA_CLUSTER, 'cluster']] as const) {
       ProtectionVerification.register(this, {
         resourceType, resources: databases.filter((d) => d.kind === kind), environment: props.environment, objectives: props.objectives,
-        policy: this.policy, vault: this.vault, backupPlan: this.backupPlan, restoreTesting: (props as { restoreTesting?: RestoreTestingOptions }).restoreTesting,
+        policy: this.policy, vault: this.vault, backupPlan: this.backupPlan, restoreTesting: props.restoreTesting,
         continuousNative: this.policy.rules.some((r) => r.enableContinuousBackup),
       });
     }

@@ -27,7 +27,6 @@ import { ProtectedResourceType } from '../foundation/plan-registry';
 import { IDrSecondarySite } from '../foundation/dr-site';
 import { BackupDrProps, catalogAccess, catalogDrSite, protectWithBackup } from '../foundation/protection';
 import { ProtectionVerification, VerifiedResourceType } from '../verification';
-import type { RestoreTestingOptions } from '../core/restore-testing-options';
 
 /**
  * Properties of an S3ArchiveLifecycle.
@@ -271,7 +270,7 @@ export class S3ArchiveLifecycle extends Construct {
       ProtectionVerification.register(this, {
         resourceType: VerifiedResourceType.S3_BUCKET, resources: [{ arn: bucket.bucketArn, construct: bucket }], environment: props.environment,
         objectives: props.objectives!, policy: protection.policy, vault: protection.vault, backupPlan: protection.plan.plan,
-        restoreTesting: (props as { restoreTesting?: RestoreTestingOptions }).restoreTesting, continuousNative: protection.policy.rules.some((r) => r.enableContinuousBackup),
+        restoreTesting: props.restoreTesting, continuousNative: protection.policy.rules.some((r) => r.enableContinuousBackup),
       });
     }
     if (props.drSite) {

@@ -10,6 +10,7 @@ import { DeploymentEnvironment } from '../core/environment';
 import { BackupDrConfigError, concreteMinutes } from '../core/validation';
 import { ScheduledJob } from '../foundation/scheduled-job';
 import { NagAcknowledgements } from '../nag/nag-acknowledgements';
+import { COMPLIANCE_NAG_PACKS } from '../nag/nag-packs';
 
 const MONITOR_ID = 'BackupDrRecoveryPointMonitor';
 /** Monitor runs at least every 5 minutes and at most every 6 hours. */
@@ -55,7 +56,7 @@ export class RecoveryPointMonitor extends Construct {
   /** The monitor function. */
   public readonly function: lambda.Function;
   /** Schedules, dead-letter queue, log group and alarms. */
-  public readonly job: ScheduledJob;
+  private readonly job: ScheduledJob;
   private readonly policies = new Map<string, PolicyEntry>();
 
   private constructor(scope: Construct, id: string, environment: DeploymentEnvironment, alarmTopic?: sns.ITopic) {
@@ -94,10 +95,7 @@ export class RecoveryPointMonitor extends Construct {
     });
     this.function.node.addDependency(policy);
     this.job.targetLambda(this.function);
-    // cdk-nag recognises dead-letter queues by redrive policies and Lambda DLQ settings, not by a scheduler target's DeadLetterConfig.
-    NagAcknowledgements.acknowledge(this.job.deadLetterQueue, 'AwsSolutions-SQS3',
-      'This queue is the dead-letter queue of the EventBridge Scheduler target (DeadLetterConfig), with an alarm on its messages');
-    for (const pack of ['NIST.800.53.R5', 'HIPAA.Security', 'PCI.DSS.321']) {
+    for (const pack of COMPLIANCE_NAG_PACKS) {
       NagAcknowledgements.acknowledge(this.function, `${pack}-LambdaInsideVPC`,
         'The monitor only calls AWS control-plane APIs (AWS Backup, DynamoDB/RDS describe, CloudWatch) and never touches data; ' +
         'a VPC would add NAT or endpoints without protecting anything');

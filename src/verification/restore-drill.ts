@@ -6,7 +6,6 @@ import { Construct } from 'constructs';
 import { DeploymentEnvironment } from '../core/environment';
 import { BackupDrConfigError, concreteMinutes, inScope } from '../core/validation';
 import { ScheduledJob } from '../foundation/scheduled-job';
-import { NagAcknowledgements } from '../nag/nag-acknowledgements';
 
 const DEFAULT_DRILL_SCHEDULES: Record<DeploymentEnvironment, string> = {
   [DeploymentEnvironment.PRO]: 'cron(0 3 ? * SAT *)',
@@ -53,7 +52,7 @@ export interface RestoreDrillProps {
  */
 export class RestoreDrill extends Construct {
   /** Schedule, dead-letter queue, log group and alarms. */
-  public readonly job: ScheduledJob;
+  private readonly job: ScheduledJob;
   /** Alarm: the drill took longer than the RTO. */
   public readonly rtoAlarm: cloudwatch.Alarm;
   /** Alarm: the drill failed. */
@@ -70,8 +69,6 @@ export class RestoreDrill extends Construct {
     this.job.targetEcsTask({
       cluster: props.cluster, taskDefinition: props.taskDefinition, subnets: props.subnets, securityGroups: props.securityGroups,
     });
-    NagAcknowledgements.acknowledge(this.job.deadLetterQueue, 'AwsSolutions-SQS3',
-      'This queue is the dead-letter queue of the EventBridge Scheduler target (DeadLetterConfig), with an alarm on its messages');
     this.job.addSchedule('Schedule', {
       expression: props.schedule ?? DEFAULT_DRILL_SCHEDULES[props.environment],
       description: `cdk-backup-dr: ${props.purpose}`,

@@ -1,3 +1,4 @@
+import { IPolicyValidationContextBeta1 } from 'aws-cdk-lib';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -124,7 +125,7 @@ function guard(templates: Record<string, unknown>, rules?: string[]): { control:
     return file;
   });
   const validator = new CfnGuardValidator(rules ? { controlTowerRulesEnabled: false, rules } : { maxBuffer: 512 * 1024 * 1024 });
-  const report = validator.validate({ templatePaths: paths });
+  const report = validator.validate({ templatePaths: paths } as unknown as IPolicyValidationContextBeta1);
   return report.violations.flatMap((v) => v.violatingResources.map((r) => ({
     control: /\[(CT\.[A-Z0-9]+\.PR\.\d+)\]/.exec(v.description)?.[1] ?? v.ruleName,
     rule: v.ruleName,

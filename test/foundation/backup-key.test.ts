@@ -1,3 +1,4 @@
+import { IPolicyValidationContextBeta1 } from 'aws-cdk-lib';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -17,7 +18,7 @@ function ctKmsPr3Violations(template: Template): string[] {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ct-kms-pr-3-'));
   const file = path.join(dir, 'template.json');
   fs.writeFileSync(file, JSON.stringify(template.toJSON()));
-  const report = new CfnGuardValidator({ controlTowerRulesEnabled: false, rules: [CT_KMS_PR_3] }).validate({ templatePaths: [file] });
+  const report = new CfnGuardValidator({ controlTowerRulesEnabled: false, rules: [CT_KMS_PR_3] }).validate({ templatePaths: [file] } as unknown as IPolicyValidationContextBeta1);
   return report.violations.flatMap((v) => v.violatingResources.map((r) => r.resourceLogicalId)).sort();
 }
 
