@@ -33,6 +33,8 @@ const NOT_PROTECTING = new Set([
   'RecoveryVault', 'BackupPlanRegistry', 'BackupRegionSettings', 'BackupCatalog', 'DrSecondarySite',
   'BackupComplianceFramework', 'RestoreTesting', 'RestoreTestingPlan', 'RecoveryPointMonitor', 'OrganizationBackupPolicy',
   'BackupDrChecks', 'ScheduledExport', 'ScheduledJob', 'AlarmTopic', 'BackupKey', 'BackupAlarmTopic',
+  // Run-time verification of what the protecting constructs registered (restore drills of external dumps included).
+  'ProtectionVerification', 'RestoreDrill', 'ResilienceHubPolicy',
 ]);
 /** Exported construct classes that protect data: each must record at least one row in the sample app. */
 const PROTECTING = ['RdsBackupPolicy', 'DynamoPitrBackup', 'S3ArchiveLifecycle', 'ExternalDbBackupLambda'];

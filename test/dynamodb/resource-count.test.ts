@@ -47,14 +47,17 @@ describe('DynamoPitrBackup resource count', () => {
   afterAll(() => console.log(`DynamoPitrBackup resources added (PRO, STANDARD):\n${results.join('\n')}`));
 
   // Vault (key, topic, topic policy, vault, failed backup/copy/restore job rules) + registry (role, plan, selection) = 10.
-  const BASE = 10;
+  // + run-time verification of a PRO stack (restore testing plan, selection, validation function and its
+  // alarm; recovery-point monitor with its scheduled job and age alarm): a fixed 25 per stack (test/verification).
+  const VERIFICATION = 25;
+  const BASE = 10 + VERIFICATION;
   // Region settings: handler role, handler policy, handler log group, handler, provider role, provider policy,
   // provider log group, framework function, custom resource = 9.
   // Export: operations key (shared with the Region settings logs), DLQ, DLQ policy, log group, role, base policy,
   // function, invoke config, scheduler role, scheduler policy, 2 alarms = 12, then one schedule per table and
   // one source policy per 40 tables.
   const REGION_SETTINGS = 9;
-  const EXPORT_FIXED = 12;
+  const EXPORT_FIXED = 11; // the operations key is shared with the verification machinery
 
   test.each([1, 10, 100])('%i tables, PITR + AWS Backup: constant', (n) => {
     const { added, byType } = count(n, false);
@@ -67,7 +70,7 @@ describe('DynamoPitrBackup resource count', () => {
   test.each([1, 10, 100])('%i tables, advanced features + sample export: one schedule per table', (n) => {
     const { added, byType, largestPolicy } = count(n, true);
     results.push(`  ${n} tables, advanced features + sample export: ${added} (largest managed policy ${largestPolicy} characters)`);
-    expect(byType['AWS::Scheduler::Schedule']).toBe(n);
+    expect(byType['AWS::Scheduler::Schedule']).toBe(n + 1); // + the recovery-point monitor's schedule
     expect(byType['Custom::BackupRegionSettings']).toBe(1);
     expect(added).toBe(BASE + REGION_SETTINGS + EXPORT_FIXED + n + Math.ceil(n / MAX_RESOURCES_PER_POLICY));
     expect(added + n).toBeLessThan(500);

@@ -49,28 +49,33 @@ describe('RdsBackupPolicy resource count', () => {
   afterAll(() => console.log(`RdsBackupPolicy resources added (PRO, STANDARD):\n${results.join('\n')}`));
 
   // Vault (key, topic, topic policy, vault, failed backup/copy/restore job rules) + registry (role, plan, selection) = 10.
-  const BASE = 10;
+  // + run-time verification of a PRO stack (restore testing plan, selection, validation function and its
+  // alarm; recovery-point monitor with its scheduled job and age alarm): a fixed 25 per stack (test/verification).
+  const VERIFICATION = 25;
+  const BASE = 10 + VERIFICATION;
   // Export: key, role, policy (export role) + operations key, DLQ, DLQ policy, log group, role, base policy,
   // function, invoke config, scheduler role, scheduler policy, 2 alarms = 15; then per database one schedule,
   // and one source policy per 40 ARNs (2 ARNs per database).
-  const EXPORT_FIXED = 15;
+  const EXPORT_FIXED = 14; // the operations key is shared with the verification machinery
+  // Imported databases join restore testing by ARN: one selection per 30 ARNs (the first is in VERIFICATION).
+  const extraRestoreSelections = (n: number) => Math.ceil(n / 30) - 1;
 
-  test.each([1, 10, 100])('%i databases without export: constant', (n) => {
+  test.each([1, 10, 100])('%i databases without export: constant, plus one restore testing selection per 30 imported databases', (n) => {
     const { total, byType } = count(n, false);
     results.push(`  ${n} databases, no export: ${total}`);
-    expect(total).toBe(BASE);
+    expect(total).toBe(BASE + extraRestoreSelections(n));
     expect(byType['AWS::Backup::BackupPlan']).toBe(1);
     expect(byType['AWS::Backup::BackupSelection']).toBe(1);
-    expect(byType['AWS::IAM::Role']).toBe(1);
+    expect(byType['AWS::IAM::Role']).toBe(1 + 3); // backup role + monitor function, its scheduler, restore validation
   });
 
   test.each([1, 10, 100])('%i databases with snapshot export: one schedule per database', (n) => {
     const { total, byType, largestPolicy } = count(n, true);
     results.push(`  ${n} databases, snapshot export: ${total} (largest managed policy ${largestPolicy} characters)`);
     const sourcePolicies = Math.ceil((2 * n) / MAX_RESOURCES_PER_POLICY);
-    expect(byType['AWS::Scheduler::Schedule']).toBe(n);
-    expect(byType['AWS::Lambda::Function']).toBe(1);
-    expect(total).toBe(BASE + EXPORT_FIXED + n + sourcePolicies);
+    expect(byType['AWS::Scheduler::Schedule']).toBe(n + 1); // + the recovery-point monitor's schedule
+    expect(byType['AWS::Lambda::Function']).toBe(3); // export, monitor, restore validation
+    expect(total).toBe(BASE + extraRestoreSelections(n) + EXPORT_FIXED + n + sourcePolicies);
     expect(total).toBeLessThan(500);
     // IAM limit: 6,144 characters per managed policy (whitespace excluded).
     expect(largestPolicy).toBeLessThan(6144);
