@@ -9,7 +9,7 @@ import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import {
-  BackupContent, BackupKey, DeploymentEnvironment, DumpDestination, DynamoPitrBackup, ExternalDbBackupLambda, ExternalDbEngine,
+  BackupComplianceFramework, BackupContent, BackupKey, DeploymentEnvironment, DumpDestination, DynamoPitrBackup, ExternalDbBackupLambda, ExternalDbEngine,
   NagAcknowledgements, RdsBackupPolicy, RecoveryTier, RecoveryVault, S3ArchiveLifecycle, TeamAccess,
 } from '../src';
 import { COMPLIANCE_NAG_PACKS as NAG_COMPLIANCE_PACKS } from '../src/nag/nag-packs';
@@ -175,6 +175,16 @@ export class ProWorkloadStack extends Stack {
       environment,
       access,
       alarmTopic: this.vault.notificationTopic,
+    });
+
+    // Run-time proof: restore testing and the recovery-point monitor come with the constructs above (PRO);
+    // the AWS Backup Audit Manager framework checks the same objectives, reporting into the documentation archive.
+    new BackupComplianceFramework(this, 'Compliance', {
+      environment,
+      breakGlassRoles: [this.teams.breakGlass],
+      access,
+      reportBucket: documentation.bucket,
+      reportKeyPrefix: 'procedures/backup-compliance-reports/',
     });
   }
 }
