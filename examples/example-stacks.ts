@@ -9,7 +9,8 @@ import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import {
-  BackupComplianceFramework, BackupContent, BackupKey, DeploymentEnvironment, DumpDestination, DynamoPitrBackup, ExternalDbBackupLambda, ExternalDbEngine,
+  BackupComplianceFramework, BackupContent, BackupKey, DeploymentEnvironment, DumpDestination, DynamoPitrBackup, ExternalDbBackupLambda,
+  ExternalDbEngine,
   NagAcknowledgements, RdsBackupPolicy, RecoveryTier, RecoveryVault, S3ArchiveLifecycle, TeamAccess,
 } from '../src';
 import { COMPLIANCE_NAG_PACKS as NAG_COMPLIANCE_PACKS } from '../src/nag/nag-packs';
@@ -22,7 +23,6 @@ export const EXAMPLE_ENV = { account: '111111111111', region: 'eu-west-1' };
  * are separated by account, as AWS recommends.
  */
 export const EXAMPLE_DEV_ENV = { account: '222222222222', region: 'eu-west-1' };
-
 
 
 /** The four teams of the backup policy, as roles assumed from the account (SSO permission sets in real life). */

@@ -136,9 +136,15 @@ export class DynamoPitrBackup extends Construct {
     this.policy = result.protection.policy;
     this.pointInTimeRecoveryDays = result.days;
     ProtectionVerification.register(this, {
-      resourceType: VerifiedResourceType.DYNAMODB_TABLE, resources: props.tables.map((t) => ({ arn: t.tableArn, construct: t })),
-      environment: props.environment, objectives: props.objectives, policy: this.policy, vault: this.vault, backupPlan: this.backupPlan,
-      restoreTesting: props.restoreTesting, continuousNative: true,
+      resourceType: VerifiedResourceType.DYNAMODB_TABLE,
+      resources: props.tables.map((t) => ({ arn: t.tableArn, construct: t })),
+      environment: props.environment,
+      objectives: props.objectives,
+      policy: this.policy,
+      vault: this.vault,
+      backupPlan: this.backupPlan,
+      restoreTesting: props.restoreTesting,
+      continuousNative: true,
     });
 
     if (advanced) {

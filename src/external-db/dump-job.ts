@@ -228,7 +228,9 @@ export function deadlineAlarm(job: ScheduledJob, dimensionsMap: Record<string, s
 }
 
 /** @internal VIEW and RESTORE read dumps and manifests under the prefix; ADMIN may also start an on-demand dump. */
-export function grantDumpAccess(access: TeamAccess, environment: DeploymentEnvironment, dest: DumpDestination, key: kms.IKey, fn?: lambda.IFunction): void {
+export function grantDumpAccess(
+  access: TeamAccess, environment: DeploymentEnvironment, dest: DumpDestination, key: kms.IKey, fn?: lambda.IFunction,
+): void {
   const level = access.levelFor(environment);
   NagAcknowledgements.acknowledgeGrant(access.grantee, dest.destinationBucket.grantRead(access.grantee, `${dest.prefix}*`),
     'cdk-backup-dr TeamAccess: read the dumps and manifests under the dump prefix, whose keys are created at run time');

@@ -4,8 +4,8 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { checkKeyPrefix } from '../core/key-prefix';
-import { IDrSecondarySite } from '../foundation/dr-site';
 import { BackupDrConfigError } from '../core/validation';
+import { IDrSecondarySite } from '../foundation/dr-site';
 import { S3ArchiveLifecycle } from '../s3/s3-archive-lifecycle';
 
 /** Compression of the dump stream. */

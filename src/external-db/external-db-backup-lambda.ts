@@ -20,8 +20,8 @@ import { DeploymentEnvironment } from '../core/environment';
 import { BackupPolicyDerivation } from '../core/schedule-derivation';
 import { BackupDrConfigError, concreteMinutes, inScope, requireProp } from '../core/validation';
 import { checkExternalDbDr } from '../dr/external-db-dr';
-import { BackupDrBaseProps, catalogAccess, catalogDrSite, checkBaseProps } from '../foundation/protection';
 import { BackupKey } from '../foundation/backup-key';
+import { BackupDrBaseProps, catalogAccess, catalogDrSite, checkBaseProps } from '../foundation/protection';
 import { ScheduledJob } from '../foundation/scheduled-job';
 
 /**
@@ -175,8 +175,17 @@ export class ExternalDbBackupLambda extends Construct {
       compute, secret: props.connectionSecret, key: this.encryptionKey, destination: dest, logGroup: job.logGroup, inVpc: !!props.vpc,
     });
     const request = {
-      compute, engine: props.engine, environment, key: this.encryptionKey, job, iam: jobIam, rpo: schedule.interval, label,
-      vpc: props.vpc, vpcSubnets: props.vpcSubnets, securityGroups,
+      compute,
+      engine: props.engine,
+      environment,
+      key: this.encryptionKey,
+      job,
+      iam: jobIam,
+      rpo: schedule.interval,
+      label,
+      vpc: props.vpc,
+      vpcSubnets: props.vpcSubnets,
+      securityGroups,
     };
     if (compute.kind === DumpComputeKind.LAMBDA) {
       const fn = lambdaDump(this, request);
@@ -218,7 +227,10 @@ export class ExternalDbBackupLambda extends Construct {
       rpo: props.objectives.rpo.toHumanString(),
       rto: props.objectives.rto.toHumanString(),
       resources: (databases ?? ['<dbname of the connection secret>']).map((db) => ({
-        type: CatalogResourceType.EXTERNAL_DATABASE, identifier: db, bucketName: dest.destinationBucket.bucketName, keyPrefix: dest.prefix,
+        type: CatalogResourceType.EXTERNAL_DATABASE,
+        identifier: db,
+        bucketName: dest.destinationBucket.bucketName,
+        keyPrefix: dest.prefix,
         engine: `${props.engine.family} ${props.engine.majorVersion}`,
       })),
       access: catalogAccess(props),

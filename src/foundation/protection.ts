@@ -1,8 +1,8 @@
 import { Annotations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct, IConstruct } from 'constructs';
-import { BackupPlanRegistry, ProtectedResourceType, RegisteredPlan } from './plan-registry';
 import { IDrSecondarySite } from './dr-site';
+import { BackupPlanRegistry, ProtectedResourceType, RegisteredPlan } from './plan-registry';
 import { IRecoveryVault, RecoveryVault } from './recovery-vault';
 import { EnvironmentBoundary } from '../access/environment-boundary';
 import { AccessLevel, TeamAccess } from '../access/team-access';

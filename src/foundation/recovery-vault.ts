@@ -238,7 +238,7 @@ export class RecoveryVault extends Construct implements IRecoveryVault {
     // Failed jobs reach the topic through EventBridge (vault notifications only cover copy jobs and S3).
     // Backup and copy job events name the vault; restore job events do not (they name the recovery
     // point's resource and the role), so every vault of the account and Region hears of failed restores.
-    const failed = (id: string, detailType: string, detail: Record<string, unknown>, what: string) => new events.Rule(this, id, {
+    const failed = (ruleId: string, detailType: string, detail: Record<string, unknown>, what: string) => new events.Rule(this, ruleId, {
       description: `Failed ${what} (${this.node.path})`.slice(0, 512),
       eventPattern: { source: ['aws.backup'], detailType: [detailType], detail },
       targets: [new targets.SnsTopic(topic)],

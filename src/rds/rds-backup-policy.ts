@@ -13,15 +13,15 @@ import { DeploymentEnvironment } from '../core/environment';
 import { BackupRuleKind, ContinuousBackupSupport, DerivedBackupPolicy } from '../core/schedule-derivation';
 import { BackupDrConfigError, checkRange, concreteDays, inScope } from '../core/validation';
 import { applyRdsDr } from '../dr/rds-replication';
-import { ProtectedResourceType } from '../foundation/plan-registry';
 import { BackupKey } from '../foundation/backup-key';
+import { ProtectedResourceType } from '../foundation/plan-registry';
 import { BackupDrProps, checkBaseProps, protectWithBackup } from '../foundation/protection';
 import { IRecoveryVault } from '../foundation/recovery-vault';
 import { SampleExportOptions, checkSampleExport } from '../foundation/sample-export-options';
 import { DEFAULT_EXPORT_SCHEDULE, ScheduledExport } from '../foundation/scheduled-export';
 import { NagAcknowledgements } from '../nag/nag-acknowledgements';
-import { ProtectionVerification, VerifiedResourceType } from '../verification';
 import { COMPLIANCE_NAG_PACKS } from '../nag/nag-packs';
+import { ProtectionVerification, VerifiedResourceType } from '../verification';
 
 /** RDS automated backups (and AWS Backup continuous backup) keep 1 to 35 days. */
 const MAX_NATIVE_RETENTION_DAYS = 35;
@@ -170,8 +170,14 @@ export class RdsBackupPolicy extends Construct {
     this.automatedBackupRetentionDays = result.retentionDays;
     for (const [resourceType, kind] of [[VerifiedResourceType.RDS_INSTANCE, 'instance'], [VerifiedResourceType.AURORA_CLUSTER, 'cluster']] as const) {
       ProtectionVerification.register(this, {
-        resourceType, resources: databases.filter((d) => d.kind === kind), environment: props.environment, objectives: props.objectives,
-        policy: this.policy, vault: this.vault, backupPlan: this.backupPlan, restoreTesting: props.restoreTesting,
+        resourceType,
+        resources: databases.filter((d) => d.kind === kind),
+        environment: props.environment,
+        objectives: props.objectives,
+        policy: this.policy,
+        vault: this.vault,
+        backupPlan: this.backupPlan,
+        restoreTesting: props.restoreTesting,
         continuousNative: this.policy.rules.some((r) => r.enableContinuousBackup),
       });
     }

@@ -23,8 +23,8 @@ import { BackupContent } from '../core/content';
 import { DeploymentEnvironment } from '../core/environment';
 import { PolicyDefaults } from '../core/retention';
 import { BackupDrConfigError, inScope } from '../core/validation';
-import { ProtectedResourceType } from '../foundation/plan-registry';
 import { IDrSecondarySite } from '../foundation/dr-site';
+import { ProtectedResourceType } from '../foundation/plan-registry';
 import { BackupDrProps, catalogAccess, catalogDrSite, protectWithBackup } from '../foundation/protection';
 import { ProtectionVerification, VerifiedResourceType } from '../verification';
 
@@ -268,9 +268,15 @@ export class S3ArchiveLifecycle extends Construct {
         retention: BackupCatalogMetadata.retentionOf(protection.policy),
       };
       ProtectionVerification.register(this, {
-        resourceType: VerifiedResourceType.S3_BUCKET, resources: [{ arn: bucket.bucketArn, construct: bucket }], environment: props.environment,
-        objectives: props.objectives!, policy: protection.policy, vault: protection.vault, backupPlan: protection.plan.plan,
-        restoreTesting: props.restoreTesting, continuousNative: protection.policy.rules.some((r) => r.enableContinuousBackup),
+        resourceType: VerifiedResourceType.S3_BUCKET,
+        resources: [{ arn: bucket.bucketArn, construct: bucket }],
+        environment: props.environment,
+        objectives: props.objectives!,
+        policy: protection.policy,
+        vault: protection.vault,
+        backupPlan: protection.plan.plan,
+        restoreTesting: props.restoreTesting,
+        continuousNative: protection.policy.rules.some((r) => r.enableContinuousBackup),
       });
     }
     if (props.drSite) {

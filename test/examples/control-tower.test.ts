@@ -1,9 +1,8 @@
-import { IPolicyValidationContextBeta1 } from 'aws-cdk-lib';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { CfnGuardValidator } from '@cdklabs/cdk-validator-cfnguard';
-import { App, Stack } from 'aws-cdk-lib';
+import { IPolicyValidationContextBeta1, App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { buildExampleApp } from '../../examples/example-stacks';
 import { TEST_CONTEXT } from '../support/app';

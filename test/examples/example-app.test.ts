@@ -43,7 +43,9 @@ describe('example app', () => {
 
   test('Pro: the Orders table has 35 days of point-in-time recovery; the external CRM database is dumped hourly', () => {
     pro.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
-      Replicas: Match.arrayWith([Match.objectLike({ PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true, RecoveryPeriodInDays: 35 } })]),
+      Replicas: Match.arrayWith([Match.objectLike({
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true, RecoveryPeriodInDays: 35 },
+      })]),
     });
     pro.hasResourceProperties('AWS::Scheduler::Schedule', { ScheduleExpression: 'rate(1 hour)', FlexibleTimeWindow: { Mode: 'OFF' } });
   });

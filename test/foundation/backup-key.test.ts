@@ -1,9 +1,8 @@
-import { IPolicyValidationContextBeta1 } from 'aws-cdk-lib';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { CfnGuardValidator } from '@cdklabs/cdk-validator-cfnguard';
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { IPolicyValidationContextBeta1, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { BackupKey } from '../../src/foundation/backup-key';
@@ -18,7 +17,8 @@ function ctKmsPr3Violations(template: Template): string[] {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ct-kms-pr-3-'));
   const file = path.join(dir, 'template.json');
   fs.writeFileSync(file, JSON.stringify(template.toJSON()));
-  const report = new CfnGuardValidator({ controlTowerRulesEnabled: false, rules: [CT_KMS_PR_3] }).validate({ templatePaths: [file] } as unknown as IPolicyValidationContextBeta1);
+  const validator = new CfnGuardValidator({ controlTowerRulesEnabled: false, rules: [CT_KMS_PR_3] });
+  const report = validator.validate({ templatePaths: [file] } as unknown as IPolicyValidationContextBeta1);
   return report.violations.flatMap((v) => v.violatingResources.map((r) => r.resourceLogicalId)).sort();
 }
 
