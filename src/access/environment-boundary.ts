@@ -2,7 +2,7 @@ import { Annotations, CfnResource, Stack, Tags, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { IConstruct } from 'constructs';
 import { AccessLevel } from './access-level';
-import { DeploymentEnvironment } from '../core/environment';
+import { DeploymentEnvironment, ENVIRONMENT_TAG_KEY } from '../core/environment';
 
 /**
  * @internal Tag every recovery point of the library's backup plans carries: the environment of the protected
@@ -10,7 +10,7 @@ import { DeploymentEnvironment } from '../core/environment';
  * `aws:ResourceTag`, which AWS Backup evaluates on recovery points of every resource type
  * (`recoveryPoint` resource of the Service Authorization Reference).
  */
-export const RECOVERY_POINT_ENVIRONMENT_TAG = 'cdk-backup-dr:environment';
+export const RECOVERY_POINT_ENVIRONMENT_TAG = ENVIRONMENT_TAG_KEY;
 
 /** @internal Prefix of the principal tag that lets a principal into the vaults of one environment (`cdk-backup-dr:access-Pro`). */
 export const PRINCIPAL_ACCESS_TAG_PREFIX = 'cdk-backup-dr:access-';

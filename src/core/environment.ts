@@ -10,3 +10,9 @@ export enum DeploymentEnvironment {
   /** Development ("Dev"). */
   DEV = 'Dev',
 }
+
+/**
+ * @internal Tag key carrying the environment ('Pro' | 'QA' | 'Dev') on recovery points, plans and resources:
+ * the environment boundary of team grants, the nag pack and organization policies all read this one key.
+ */
+export const ENVIRONMENT_TAG_KEY = 'cdk-backup-dr:environment';

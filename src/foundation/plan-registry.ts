@@ -9,6 +9,7 @@ import { IRecoveryVault } from './recovery-vault';
 import { DerivedBackupPolicy } from '../core/schedule-derivation';
 import { BackupDrConfigError } from '../core/validation';
 import { NagAcknowledgements } from '../nag/nag-acknowledgements';
+import { ENVIRONMENT_TAG_KEY } from '../core/environment';
 
 /** @internal AWS Backup quota: ARNs per backup selection (the registry fills selections up to it). */
 export const MAX_ARNS_PER_SELECTION = 500;
@@ -46,7 +47,7 @@ export interface PlanRequest {
 }
 
 /** @internal Recovery point tag carrying the environment ('Pro' | 'QA' | 'Dev'), for environment-scoped IAM conditions. */
-export const ENVIRONMENT_RECOVERY_POINT_TAG = 'cdk-backup-dr:environment';
+export const ENVIRONMENT_RECOVERY_POINT_TAG = ENVIRONMENT_TAG_KEY;
 
 /** A deduplicated plan and its selections. */
 export interface RegisteredPlan {

@@ -3,7 +3,7 @@ import * as organizations from 'aws-cdk-lib/aws-organizations';
 import { Construct } from 'constructs';
 import { BackupCatalogMetadata } from '../core/catalog-metadata';
 import { BackupContent } from '../core/content';
-import { DeploymentEnvironment } from '../core/environment';
+import { DeploymentEnvironment, ENVIRONMENT_TAG_KEY } from '../core/environment';
 import { RecoveryObjectives } from '../core/recovery-objectives';
 import { RetentionOptions } from '../core/retention';
 import { BackupPolicyDerivation, ContinuousBackupSupport, DerivedBackupRule } from '../core/schedule-derivation';
@@ -273,7 +273,7 @@ export class OrganizationBackupPolicy extends Construct {
         ...(r.enableContinuousBackup ? { enable_continuous_backup: assign(true) } : {}),
         lifecycle: lifecycle(r),
         target_backup_vault_name: assign(vaultName),
-        recovery_point_tags: { environment: tag('cdk-backup-dr:environment', props.environment) },
+        recovery_point_tags: { environment: tag(ENVIRONMENT_TAG_KEY, props.environment) },
         ...(copyArn ? { copy_actions: { [copyArn]: { target_backup_vault_arn: assign(copyArn), lifecycle: lifecycle(r) } } } : {}),
       };
     }
@@ -284,7 +284,7 @@ export class OrganizationBackupPolicy extends Construct {
       ...(props.windowsVss ? { advanced_backup_settings: { ec2: { windows_vss: assign('enabled') } } } : {}),
       // Read by BackupDrChecks on the plans this policy creates (environment and declared RPO).
       backup_plan_tags: {
-        environment: tag('cdk-backup-dr:environment', props.environment),
+        environment: tag(ENVIRONMENT_TAG_KEY, props.environment),
         rpo: tag('cdk-backup-dr:rpo-minutes', String(rpoMinutes)),
       },
     };

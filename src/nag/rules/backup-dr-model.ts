@@ -1,7 +1,7 @@
 import { CfnOutput, CfnResource, Stack, Token } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
 import { CATALOG_METADATA_TYPE, CatalogEntry } from '../../core/catalog-metadata';
-import { DeploymentEnvironment } from '../../core/environment';
+import { DeploymentEnvironment, ENVIRONMENT_TAG_KEY } from '../../core/environment';
 
 /** CloudFormation types holding data that must be backed up. */
 export const STATEFUL_RESOURCE_TYPES = [
@@ -10,7 +10,7 @@ export const STATEFUL_RESOURCE_TYPES = [
 ];
 
 /** Plan tag carrying the environment of a plan (read by the pack; any plan may carry it). */
-export const ENVIRONMENT_TAG = 'cdk-backup-dr:environment';
+export const ENVIRONMENT_TAG = ENVIRONMENT_TAG_KEY;
 /** Plan tag carrying the declared RPO of a plan in minutes (read by the pack; any plan may carry it). */
 export const RPO_MINUTES_TAG = 'cdk-backup-dr:rpo-minutes';
 /** Tag keys (case-insensitive) read as the environment of a resource, plan or vault. */
