@@ -11,7 +11,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { DumpCompute, DumpComputeKind, DumpDestination } from './dump-options';
-import { ExternalDbEngine } from './external-db-engine';
+import { ExternalDbEngine, ExternalDbEngineFamily, MYSQL_CLIENT_SERIES } from './external-db-engine';
 import { AccessLevel, TeamAccess } from '../access/team-access';
 import { DeploymentEnvironment } from '../core/environment';
 import { ScheduledJob } from '../foundation/scheduled-job';
@@ -57,8 +57,9 @@ export function dumpJobIam(scope: Construct, options: {
       resources: [secret.secretFullArn ?? `${secret.secretArn}-??????`],
     }),
     new iam.PolicyStatement({ actions: ['kms:Encrypt', 'kms:Decrypt', 'kms:GenerateDataKey'], resources: [key.keyArn] }),
-    // Put/abort the multipart upload; read back its size; list multipart uploads to prove none is left after a failure.
-    new iam.PolicyStatement({ actions: ['s3:PutObject', 's3:AbortMultipartUpload', 's3:GetObject'], resources: [objects] }),
+    // Put/abort the multipart upload; read back its size; remove a dump whose manifest could not be written (a dump
+    // without a manifest is never restored, and must not linger); list multipart uploads to prove none is left after a failure.
+    new iam.PolicyStatement({ actions: ['s3:PutObject', 's3:AbortMultipartUpload', 's3:GetObject', 's3:DeleteObject'], resources: [objects] }),
     new iam.PolicyStatement({ actions: ['s3:ListBucketMultipartUploads'], resources: [dest.destinationBucket.bucketArn] }),
     new iam.PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [options.logGroup.logGroupArn] }),
   ];
@@ -110,7 +111,12 @@ function imageOptions(engine: ExternalDbEngine) {
   // The image is built by `cdk deploy` (cdk-assets); synth only stages the build context.
   return {
     platform: ecr_assets.Platform.LINUX_AMD64,
-    buildArgs: { ENGINE: engine.family, ENGINE_MAJOR: String(engine.majorVersion) },
+    buildArgs: {
+      ENGINE: engine.family,
+      ENGINE_MAJOR: String(engine.majorVersion),
+      // Oracle's MySQL client series that speaks MySQL 8 (caching_sha2_password, GTIDs, column statistics).
+      ...(engine.family === ExternalDbEngineFamily.MYSQL ? { MYSQL_SERIES: MYSQL_CLIENT_SERIES } : {}),
+    },
   };
 }
 

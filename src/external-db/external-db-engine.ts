@@ -1,5 +1,8 @@
 import { BackupDrConfigError } from '../core/validation';
 
+/** @internal Series of Oracle's MySQL client tools the dump image installs for MySQL sources (Dockerfile MYSQL_SERIES). */
+export const MYSQL_CLIENT_SERIES = '8.4';
+
 /** Database engine families the dump job supports. */
 export enum ExternalDbEngineFamily {
   /** PostgreSQL: `pg_dump -Fc`. */
@@ -12,7 +15,8 @@ export enum ExternalDbEngineFamily {
 
 const SUPPORTED: Record<ExternalDbEngineFamily, { min: number; max: number; port: number }> = {
   [ExternalDbEngineFamily.POSTGRES]: { min: 10, max: 18, port: 5432 },
-  [ExternalDbEngineFamily.MYSQL]: { min: 5, max: 9, port: 3306 },
+  // MySQL 8.0 / 8.4 (and Aurora MySQL 3): dumped with Oracle's 8.4 client; 5.7 is end of life and not supported.
+  [ExternalDbEngineFamily.MYSQL]: { min: 8, max: 8, port: 3306 },
   [ExternalDbEngineFamily.MARIADB]: { min: 10, max: 12, port: 3306 },
 };
 
@@ -26,7 +30,7 @@ export class ExternalDbEngine {
     return new ExternalDbEngine(ExternalDbEngineFamily.POSTGRES, majorVersion);
   }
 
-  /** MySQL of the given major version (5–9). */
+  /** MySQL of the given major version (8: MySQL 8.0, 8.4 and Aurora MySQL 3). */
   public static mysql(majorVersion: number): ExternalDbEngine {
     return new ExternalDbEngine(ExternalDbEngineFamily.MYSQL, majorVersion);
   }

@@ -122,7 +122,9 @@ describe('ExternalDbBackupLambda', () => {
       .flatMap((p: any) => p.Properties.PolicyDocument.Statement);
     const actions = statements.flatMap((s: any) => [s.Action].flat());
     expect(actions).toEqual(expect.arrayContaining(['secretsmanager:GetSecretValue', 's3:PutObject', 's3:AbortMultipartUpload', 'kms:GenerateDataKey']));
-    expect(actions).not.toContain('s3:DeleteObject');
+    // A dump whose manifest could not be written is removed (a delete marker in a versioned archive); old versions never.
+    expect(actions).toContain('s3:DeleteObject');
+    expect(actions).not.toContain('s3:DeleteObjectVersion');
     expect(actions).toEqual(expect.arrayContaining(['s3:GetObject', 's3:ListBucketMultipartUploads']));
     expect(actions.filter((a: string) => a.includes('*'))).toEqual([]);
     const put = statements.find((s: any) => [s.Action].flat().includes('s3:PutObject'));
@@ -315,6 +317,23 @@ describe('ExternalDbBackupLambda', () => {
     const t = Template.fromStack(stack);
     t.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true, Description: Match.stringLikeRegexp('external database dumps') });
     t.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ PREFIX: 'external-db/', KMS_KEY_ID: Match.anyValue() }) } });
+  });
+
+  test('MySQL sources build the image with the MySQL 8.4 client series; MySQL 5.7 and 9 are refused', () => {
+    const stack = testStack();
+    new ExternalDbBackupLambda(stack, 'Dump', {
+      engine: ExternalDbEngine.mysql(8),
+      connectionSecret: new secretsmanager.Secret(stack, 'Conn'),
+      destination: DumpDestination.bucket(new s3.Bucket(stack, 'Plain', { enforceSSL: true })),
+      objectives: RecoveryTier.STANDARD,
+      environment: DEV,
+    });
+    const assembly = (stack.node.root as App).synth();
+    const manifest = fs.readdirSync(assembly.directory).find((f) => f.endsWith('.assets.json'))!;
+    const images = JSON.parse(fs.readFileSync(path.join(assembly.directory, manifest), 'utf-8')).dockerImages;
+    expect(Object.values(images).map((i: any) => i.source.dockerBuildArgs)).toEqual([{ ENGINE: 'mysql', ENGINE_MAJOR: '8', MYSQL_SERIES: '8.4' }]);
+    expect(() => ExternalDbEngine.mysql(5)).toThrow(/mysql major version 5 is not supported; use a whole major version between 8 and 8/);
+    expect(() => ExternalDbEngine.mysql(9)).toThrow(/mysql major version 9 is not supported/);
   });
 });
 
