@@ -1,10 +1,10 @@
-import * as path from 'path';
 import { CustomResource, Duration, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct, IConstruct } from 'constructs';
 import { DeploymentEnvironment } from '../core/environment';
+import { handlerFunction } from '../foundation/handler-function';
 import { ScheduledJob } from '../foundation/scheduled-job';
 import { NagAcknowledgements } from '../nag/nag-acknowledgements';
 import { COMPLIANCE_NAG_PACKS } from '../nag/nag-packs';
@@ -68,19 +68,15 @@ export class BackupRegionSettings extends Construct {
         new iam.PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [handlerLogs.logGroupArn] }),
       ],
     });
-    const handler = new lambda.Function(this, 'Handler', {
+    const handler = handlerFunction(this, 'Handler', {
       description: 'cdk-backup-dr: AWS Backup Region settings (DynamoDB advanced backup features)',
-      runtime: lambda.Runtime.NODEJS_24_X,
-      handler: 'index.handler',
-      code: lambda.Code.fromAsset(path.join(__dirname, '..', '..', 'assets', 'backup-region-settings')),
+      asset: 'backup-region-settings',
       timeout: Duration.minutes(1),
-      memorySize: 256,
-      role: handlerRole.withoutPolicyUpdates(),
+      role: handlerRole,
+      policies: [handlerPolicy],
       logGroup: handlerLogs,
-      loggingFormat: lambda.LoggingFormat.JSON,
       reservedConcurrentExecutions: 1,
     });
-    handler.node.addDependency(handlerPolicy);
     this.handler = handler;
 
     const frameworkRole = new iam.Role(this, 'ProviderRole', {

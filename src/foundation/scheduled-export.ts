@@ -1,10 +1,10 @@
-import * as path from 'path';
 import { Duration } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import { handlerFunction } from './handler-function';
 import { ScheduledJob } from './scheduled-job';
 import { DeploymentEnvironment } from '../core/environment';
 import { BackupDrConfigError } from '../core/validation';
@@ -104,17 +104,13 @@ export class ScheduledExport extends Construct {
       ],
     });
 
-    this.function = new lambda.Function(this, 'Function', {
+    this.function = handlerFunction(this, 'Function', {
       description: `cdk-backup-dr: ${props.purpose}`.slice(0, 256),
-      runtime: lambda.Runtime.NODEJS_24_X,
-      handler: 'index.handler',
-      code: lambda.Code.fromAsset(path.join(__dirname, '..', '..', 'assets', 'scheduled-export')),
+      asset: 'scheduled-export',
       timeout: Duration.minutes(2),
-      memorySize: 256,
-      // Permissions come from the managed policies only: no inline DefaultPolicy.
-      role: this.role.withoutPolicyUpdates(),
+      role: this.role,
+      policies: [this.basePolicy],
       logGroup,
-      loggingFormat: lambda.LoggingFormat.JSON,
       // Exports are started one at a time (RDS allows 5 concurrent export tasks per account); throttled
       // asynchronous invocations are retried by Lambda for up to maxEventAge.
       reservedConcurrentExecutions: 2,
@@ -122,7 +118,6 @@ export class ScheduledExport extends Construct {
       retryAttempts: 2,
       maxEventAge: Duration.hours(6),
     });
-    this.function.node.addDependency(this.basePolicy);
     this.job.targetLambda(this.function);
 
     for (const pack of COMPLIANCE_NAG_PACKS) {

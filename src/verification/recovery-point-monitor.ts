@@ -1,4 +1,3 @@
-import * as path from 'path';
 import { Aws, Duration, Lazy, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -8,6 +7,7 @@ import { Construct, IConstruct } from 'constructs';
 import { VERIFICATION_NAMESPACE, VerifiedResourceType } from './verification-constants';
 import { DeploymentEnvironment } from '../core/environment';
 import { BackupDrConfigError, concreteMinutes } from '../core/validation';
+import { handlerFunction } from '../foundation/handler-function';
 import { ScheduledJob } from '../foundation/scheduled-job';
 import { NagAcknowledgements } from '../nag/nag-acknowledgements';
 import { COMPLIANCE_NAG_PACKS } from '../nag/nag-packs';
@@ -80,20 +80,16 @@ export class RecoveryPointMonitor extends Construct {
       'DescribeContinuousBackups / DescribeDBInstances / DescribeDBClusters only read the latest restorable time of tables and ' +
       'databases found by tag at run time; PutMetricData is limited to the CdkBackupDr/Verification namespace by condition');
 
-    this.function = new lambda.Function(this, 'Function', {
+    this.function = handlerFunction(this, 'Function', {
       description: 'cdk-backup-dr: publishes the age of the newest recovery point of every protected resource (RecoveryPointAgeSeconds)',
-      runtime: lambda.Runtime.NODEJS_24_X,
-      handler: 'index.handler',
-      code: lambda.Code.fromAsset(path.join(__dirname, '..', '..', 'assets', 'recovery-point-monitor')),
+      asset: 'recovery-point-monitor',
       timeout: Duration.minutes(5),
-      memorySize: 256,
-      role: role.withoutPolicyUpdates(),
+      role: role,
+      policies: [policy],
       logGroup: this.job.logGroup,
-      loggingFormat: lambda.LoggingFormat.JSON,
       // The scheduler retries runs it cannot start; a failed run is reported by the errors alarm, the next run retries.
       retryAttempts: 0,
     });
-    this.function.node.addDependency(policy);
     this.job.targetLambda(this.function);
     for (const pack of COMPLIANCE_NAG_PACKS) {
       NagAcknowledgements.acknowledge(this.function, `${pack}-LambdaInsideVPC`,

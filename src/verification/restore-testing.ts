@@ -1,4 +1,3 @@
-import * as path from 'path';
 import { Aws, Duration, Lazy, Names, Stack, Tags, Token } from 'aws-cdk-lib';
 import * as backup from 'aws-cdk-lib/aws-backup';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -17,6 +16,7 @@ import { DeploymentEnvironment } from '../core/environment';
 import { RestoreTestingOptions } from '../core/restore-testing-options';
 import { BackupDrConfigError, concreteDays, concreteMinutes } from '../core/validation';
 import { allowCloudWatchToPublish } from '../foundation/alarm-topic';
+import { handlerFunction } from '../foundation/handler-function';
 import { BackupPlanRegistry } from '../foundation/plan-registry';
 import { IRecoveryVault } from '../foundation/recovery-vault';
 import { ScheduledJob } from '../foundation/scheduled-job';
@@ -148,16 +148,13 @@ export class RestoreTesting extends Construct {
       'reports on restore jobs (DescribeRestoreJob and PutRestoreValidationResult have no resource-level permissions), reads the source ' +
       'resource\'s policy tag (tag:GetResources: none either) and publishes metrics limited to the CdkBackupDr/Verification namespace by condition');
 
-    this.validationFunction = new lambda.Function(this, 'ValidationFunction', {
+    this.validationFunction = handlerFunction(this, 'ValidationFunction', {
       description: 'cdk-backup-dr: validates restore tests (PutRestoreValidationResult) and publishes the restore duration',
-      runtime: lambda.Runtime.NODEJS_24_X,
-      handler: 'index.handler',
-      code: lambda.Code.fromAsset(path.join(__dirname, '..', '..', 'assets', 'restore-validation')),
+      asset: 'restore-validation',
       timeout: Duration.minutes(5),
-      memorySize: 256,
-      role: role.withoutPolicyUpdates(),
+      role: role,
+      policies: [policy],
       logGroup,
-      loggingFormat: lambda.LoggingFormat.JSON,
       // A failed validation is reported to AWS Backup first, then fails the invocation: no retry would change it.
       retryAttempts: 0,
       environment: {
@@ -165,7 +162,6 @@ export class RestoreTesting extends Construct {
         POLICY_BY_ARN: Lazy.string({ produce: () => Stack.of(this).toJsonString(this.policyByArn) }),
       },
     });
-    this.validationFunction.node.addDependency(policy);
     for (const pack of ['NIST.800.53.R5', 'HIPAA.Security', 'PCI.DSS.321']) {
       NagAcknowledgements.acknowledge(this.validationFunction, `${pack}-LambdaInsideVPC`,
         'The validation checks restored resources through AWS APIs; a TCP connection check to restored databases needs the function ' +
