@@ -6,10 +6,10 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct, IConstruct } from 'constructs';
 import { IDrSecondarySite } from './dr-site';
 import { IRecoveryVault } from './recovery-vault';
+import { ENVIRONMENT_TAG_KEY } from '../core/environment';
 import { DerivedBackupPolicy } from '../core/schedule-derivation';
 import { BackupDrConfigError } from '../core/validation';
 import { NagAcknowledgements } from '../nag/nag-acknowledgements';
-import { ENVIRONMENT_TAG_KEY } from '../core/environment';
 
 /** @internal AWS Backup quota: ARNs per backup selection (the registry fills selections up to it). */
 export const MAX_ARNS_PER_SELECTION = 500;
