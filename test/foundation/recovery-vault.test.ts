@@ -106,6 +106,20 @@ describe('RecoveryVault', () => {
       },
       Targets: [Match.objectLike({ Arn: { Ref: Match.stringLikeRegexp('VaultNotifications') } })],
     });
+    // Failed copy jobs out of this vault (DR copies) and failed restore jobs reach the topic too.
+    t.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        'source': ['aws.backup'],
+        'detail-type': ['Copy Job State Change'],
+        'detail': { state: ['FAILED', 'ABORTED'], sourceBackupVaultArn: [{ 'Fn::GetAtt': [Match.anyValue(), 'BackupVaultArn'] }] },
+      },
+      Targets: [Match.objectLike({ Arn: { Ref: Match.stringLikeRegexp('VaultNotifications') } })],
+    });
+    t.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: { 'source': ['aws.backup'], 'detail-type': ['Restore Job State Change'], 'detail': { status: ['FAILED', 'ABORTED'] } },
+      Targets: [Match.objectLike({ Arn: { Ref: Match.stringLikeRegexp('VaultNotifications') } })],
+    });
+    t.resourceCountIs('AWS::Events::Rule', 3);
     // The key lets the publishers encrypt messages for the topic.
     t.hasResourceProperties('AWS::KMS::Key', {
       KeyPolicy: {
