@@ -10,7 +10,7 @@ import * as rds from 'aws-cdk-lib/aws-rds';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct, IConstruct } from 'constructs';
 import {
-  RESTORE_TEST_PREFIX, RESTORE_TEST_TAG, sanitizeName, TYPE_INFO, VERIFICATION_NAMESPACE, VerifiedResourceType, wholeHours,
+  POLICY_TAG, RESTORE_TEST_PREFIX, RESTORE_TEST_TAG, sanitizeName, TYPE_INFO, VERIFICATION_NAMESPACE, VerifiedResourceType, wholeHours,
 } from './verification-constants';
 import { DeploymentEnvironment } from '../core/environment';
 import { RestoreTestingOptions } from '../core/restore-testing-options';
@@ -56,6 +56,10 @@ export interface RestoreTestingRequest {
 interface SelectionEntry {
   readonly name: string;
   readonly arns?: string[];
+  /** Tag-selected entries: the selection (its condition may move to the selection tag) and its resources. */
+  readonly selection?: backup.CfnRestoreTestingSelection;
+  readonly tagged?: IConstruct[];
+  readonly resourceType?: VerifiedResourceType;
 }
 
 /**
@@ -89,7 +93,10 @@ export class RestoreTesting extends Construct {
   public readonly environment: DeploymentEnvironment;
 
   private readonly selections = new Map<string, SelectionEntry[]>();
+  /** Tag-selected selections per policy and resource type. */
+  private readonly tagGroups = new Map<string, SelectionEntry[]>();
   private readonly vaultArns = new Map<string, string>();
+  private readonly seenVaultArns = new Set<string>();
   private readonly policyAlarms = new Map<string, number>();
   private readonly policyByArn: Record<string, string> = {};
   private readonly alarmTopic?: sns.ITopic;
@@ -202,13 +209,18 @@ export class RestoreTesting extends Construct {
   public _add(request: RestoreTestingRequest): void {
     this.applySettings(request);
     const vaultArn = request.vault.backupVault.backupVaultArn;
-    this.vaultArns.set(Token.isUnresolved(vaultArn) ? JSON.stringify(Stack.of(this).resolve(vaultArn)) : vaultArn, vaultArn);
+    if (!this.seenVaultArns.has(vaultArn)) {
+      this.seenVaultArns.add(vaultArn);
+      this.vaultArns.set(Token.isUnresolved(vaultArn) ? JSON.stringify(Stack.of(this).resolve(vaultArn)) : vaultArn, vaultArn);
+    }
     this.addDurationAlarm(request.policyName, request.rto);
     const validationHours = wholeHours(request.options.validationWindow ?? DEFAULT_VALIDATION_WINDOW, 'restoreTesting.validationWindow', 1, 168);
 
     for (const resource of request.resources) {
       const overrides = restoreMetadata(request.resourceType, resource.construct, request.options);
-      const overridesKey = JSON.stringify(Stack.of(this).resolve(overrides));
+      const overridesKey = Object.values(overrides).some((v) => Token.isUnresolved(v))
+        ? JSON.stringify(Stack.of(this).resolve(overrides))
+        : JSON.stringify(overrides);
       const key = `${request.policyName}|${request.resourceType}|${validationHours}|${overridesKey}|${resource.taggable ? 'tag' : 'arn'}`;
       let entries = this.selections.get(key);
       if (!entries) {
@@ -222,12 +234,19 @@ export class RestoreTesting extends Construct {
         entries.push(entry);
       }
       if (resource.taggable) {
-        Tags.of(resource.construct).add(RESTORE_TEST_TAG, entry.name, { includeResourceTypes: TYPE_INFO[request.resourceType].cfnTypes });
+        entry.tagged!.push(resource.construct);
+        // The policy tag selects the group while it is the only one of its policy and type; otherwise the selection tag does.
+        if (this.tagGroups.get(groupOf(request.policyName, request.resourceType))!.length > 1) this.tagForSelection(resource.construct, entry);
       } else {
         entry.arns!.push(resource.arn);
         this.policyByArn[resource.arn] = request.policyName;
       }
     }
+  }
+
+  /** Selects `resource` by the entry's own selection tag (needed once a policy and type has several selections). */
+  private tagForSelection(resource: IConstruct, entry: SelectionEntry) {
+    Tags.of(resource).add(RESTORE_TEST_TAG, entry.name, { includeResourceTypes: TYPE_INFO[entry.resourceType!].cfnTypes });
   }
 
   private newSelection(
@@ -253,14 +272,26 @@ export class RestoreTesting extends Construct {
       validationWindowHours: validationHours,
       restoreMetadataOverrides: Object.keys(overrides).length > 0 ? overrides : undefined,
       ...(taggable
-        ? {
-          protectedResourceArns: ['*'],
-          protectedResourceConditions: { stringEquals: [{ key: `aws:ResourceTag/${RESTORE_TEST_TAG}`, value: name }] },
-        }
+        ? { protectedResourceArns: ['*'], protectedResourceConditions: tagCondition(POLICY_TAG, request.policyName) }
         : { protectedResourceArns: Lazy.list({ produce: () => arns! }) }),
     });
     selection.node.addDependency(this.plan);
-    return { name, arns };
+    const entry: SelectionEntry = taggable ? { name, selection, tagged: [], resourceType: request.resourceType } : { name, arns };
+    if (taggable) {
+      // Resources defined in the app carry the policy tag already: one selection of a policy and type selects by it (no
+      // tag per resource). A second selection of the same policy and type (other restore metadata or validation window)
+      // would overlap it, so from then on every selection of the group selects by its own tag.
+      const group = groupOf(request.policyName, request.resourceType);
+      const siblings = this.tagGroups.get(group) ?? [];
+      this.tagGroups.set(group, [...siblings, entry]);
+      if (siblings.length === 1) {
+        const first = siblings[0];
+        first.selection!.protectedResourceConditions = tagCondition(RESTORE_TEST_TAG, first.name);
+        first.tagged!.forEach((r) => this.tagForSelection(r, first));
+      }
+      if (siblings.length >= 1) selection.protectedResourceConditions = tagCondition(RESTORE_TEST_TAG, name);
+    }
+    return entry;
   }
 
   private applySettings(request: RestoreTestingRequest) {
@@ -333,6 +364,14 @@ export class RestoreTesting extends Construct {
  * Developer Guide): RDS/Aurora never public, in the protected database's subnet group and security
  * groups when known; list values are JSON-array strings.
  */
+function groupOf(policyName: string, type: VerifiedResourceType): string {
+  return `${policyName}|${type}`;
+}
+
+function tagCondition(key: string, value: string): backup.CfnRestoreTestingSelection.ProtectedResourceConditionsProperty {
+  return { stringEquals: [{ key: `aws:ResourceTag/${key}`, value }] };
+}
+
 function restoreMetadata(type: VerifiedResourceType, construct: IConstruct, o: RestoreTestingOptions): Record<string, string> {
   const stack = Stack.of(construct);
   const out: Record<string, string> = {};

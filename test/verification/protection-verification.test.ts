@@ -57,25 +57,22 @@ describe('ProtectionVerification in a PRO stack', () => {
     });
   });
 
-  test('one tag-based selection per policy and type, with the stack backup role and a validation window', () => {
+  test('one selection per policy and type, by the policy tag, with the stack backup role and a validation window', () => {
     t.resourceCountIs('AWS::Backup::RestoreTestingSelection', 2);
     t.hasResourceProperties('AWS::Backup::RestoreTestingSelection', {
       ProtectedResourceType: 'DynamoDB',
       ProtectedResourceArns: ['*'],
-      ProtectedResourceConditions: { StringEquals: [{ Key: 'aws:ResourceTag/cdk-backup-dr-restore-test', Value: 'Pro_rpo15m_rto60m_DDB_1' }] },
+      ProtectedResourceConditions: { StringEquals: [{ Key: 'aws:ResourceTag/cdk-backup-dr:policy', Value: 'Pro-rpo15m-rto60m' }] },
       RestoreTestingSelectionName: 'Pro_rpo15m_rto60m_DDB_1',
       ValidationWindowHours: 2,
       IamRoleArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('BackupDrPlanRegistryServiceRole'), 'Arn'] },
     });
   });
 
-  test('protected tables carry the policy and selection tags', () => {
+  test('protected tables carry the policy tag only: one selection per policy and type needs no selection tag', () => {
     const orders = t.toJSON().Resources[stack.getLogicalId(critical[0].node.defaultChild as dynamodb.CfnGlobalTable)];
     const tags = orders.Properties.Replicas[0].Tags;
-    expect(tags).toEqual(expect.arrayContaining([
-      { Key: 'cdk-backup-dr:policy', Value: 'Pro-rpo15m-rto60m' },
-      { Key: 'cdk-backup-dr-restore-test', Value: 'Pro_rpo15m_rto60m_DDB_1' },
-    ]));
+    expect(tags).toEqual([{ Key: 'cdk-backup-dr:policy', Value: 'Pro-rpo15m-rto60m' }]);
     t.hasResourceProperties('AWS::Backup::BackupPlan', { BackupPlanTags: { 'cdk-backup-dr:plan': 'every-1-days-keep-35-days' } });
     t.hasResourceProperties('AWS::Backup::BackupPlan', { BackupPlanTags: { 'cdk-backup-dr:plan': 'every-12-hours-keep-35-days' } });
   });
@@ -166,6 +163,24 @@ test('QA is tested monthly; PRO can opt out per construct', () => {
   t.resourceCountIs('AWS::Backup::RestoreTestingPlan', 1);
   t.hasResourceProperties('AWS::Backup::RestoreTestingPlan', { ScheduleExpression: 'cron(0 2 ? * SAT#1 *)' });
   expect(RestoreTesting.find(stack, DeploymentEnvironment.PRO)).toBeUndefined();
+});
+
+test('two selections of one policy and type (other validation window) select by their own tags, never overlapping', () => {
+  const stack = testStack();
+  const first = tables(stack, 2, 'A');
+  const second = tables(stack, 1, 'B');
+  protectTables(stack, first, RecoveryTier.STANDARD);
+  protectTables(stack, second, RecoveryTier.STANDARD, DeploymentEnvironment.PRO, { restoreTesting: { validationWindow: Duration.hours(5) } });
+  const t = synthTemplate(stack);
+  const selections = Object.values(t.findResources('AWS::Backup::RestoreTestingSelection')).map((r) => r.Properties);
+  expect(selections.map((p) => [p.ValidationWindowHours, p.ProtectedResourceConditions.StringEquals])).toEqual([
+    [2, [{ Key: 'aws:ResourceTag/cdk-backup-dr-restore-test', Value: 'Pro_rpo1440m_rto480m_DDB_1' }]],
+    [5, [{ Key: 'aws:ResourceTag/cdk-backup-dr-restore-test', Value: 'Pro_rpo1440m_rto480m_DDB_2' }]],
+  ]);
+  const tagsOf = (table: dynamodb.TableV2) => t.toJSON().Resources[stack.getLogicalId(table.node.defaultChild as dynamodb.CfnGlobalTable)].Properties.Replicas[0].Tags;
+  for (const table of first) expect(tagsOf(table)).toContainEqual({ Key: 'cdk-backup-dr-restore-test', Value: 'Pro_rpo1440m_rto480m_DDB_1' });
+  expect(tagsOf(second[0])).toContainEqual({ Key: 'cdk-backup-dr-restore-test', Value: 'Pro_rpo1440m_rto480m_DDB_2' });
+  expect(tagsOf(second[0])).toContainEqual({ Key: 'cdk-backup-dr:policy', Value: 'Pro-rpo1440m-rto480m' });
 });
 
 test('options: schedule, windows; conflicting schedules in one plan are a synth error naming both', () => {
