@@ -154,14 +154,22 @@ export function lambdaDump(scope: Construct, r: DumpComputeRequest): lambda.Dock
   return fn;
 }
 
+/** @internal The Fargate dump task and where it runs (the restore drill runs in the same place). */
+export interface FargateDump {
+  readonly taskDefinition: ecs.FargateTaskDefinition;
+  readonly cluster: ecs.ICluster;
+  readonly subnetIds: string[];
+  readonly securityGroupIds: string[];
+}
+
 /** @internal The same image as a Fargate task that the job runs. */
-export function fargateDump(scope: Construct, r: DumpComputeRequest): ecs.FargateTaskDefinition {
+export function fargateDump(scope: Construct, r: DumpComputeRequest): FargateDump {
   const vpc = r.vpc!; // checked by the construct
   const o = r.compute.fargateOptions ?? {};
   const cluster = o.cluster ?? new ecs.Cluster(scope, 'Cluster', { vpc, containerInsightsV2: ecs.ContainerInsights.ENABLED });
-  const task = new ecs.FargateTaskDefinition(scope, 'Task', { cpu: o.cpu ?? 1024, memoryLimitMiB: r.compute.memoryMiB, taskRole: r.iam.role });
+  const task = new ecs.FargateTaskDefinition(scope, 'Task', { cpu: o.cpu ?? DEFAULT_FARGATE_CPU, memoryLimitMiB: r.compute.memoryMiB, taskRole: r.iam.role });
   task.addContainer('dump', {
-    image: ecs.ContainerImage.fromAsset(DUMP_ASSET_DIR, imageOptions(r.engine)),
+    image: dumpImage(r.engine),
     entryPoint: ['node', 'index.js'],
     command: ['--once'],
     environment: { ...r.environment, SAFETY_MARGIN_MS: '0' },
@@ -169,6 +177,30 @@ export function fargateDump(scope: Construct, r: DumpComputeRequest): ecs.Fargat
     readonlyRootFilesystem: true,
   }).addMountPoints({ containerPath: '/tmp', sourceVolume: 'tmp', readOnly: false });
   task.addVolume({ name: 'tmp' });
+  acknowledgeExecutionRole(task);
+  acknowledgeEnvironment(task);
+  const target = {
+    cluster,
+    subnetIds: vpc.selectSubnets(r.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }).subnetIds,
+    securityGroupIds: r.securityGroups!.map((sg) => sg.securityGroupId),
+  };
+  r.job.targetEcsTask({ cluster, taskDefinition: task, subnets: target.subnetIds, securityGroups: target.securityGroupIds });
+  return { taskDefinition: task, ...target };
+}
+
+const DEFAULT_FARGATE_CPU = 1024;
+
+function dumpImage(engine: ExternalDbEngine): ecs.ContainerImage {
+  return ecs.ContainerImage.fromAsset(DUMP_ASSET_DIR, imageOptions(engine));
+}
+
+function acknowledgeEnvironment(task: ecs.TaskDefinition): void {
+  NagAcknowledgements.acknowledge(task, 'AwsSolutions-ECS2',
+    'the environment holds configuration only (bucket, prefix, engine, database names, job name, ARNs); the database credentials are read ' +
+    'from Secrets Manager at run time by the dump (never by the drill) and are never an environment variable');
+}
+
+function acknowledgeExecutionRole(task: ecs.TaskDefinition): void {
   const executionRole = task.obtainExecutionRole();
   for (const pack of COMPLIANCE_NAG_PACKS) {
     NagAcknowledgements.acknowledge(executionRole, `${pack}-IAMNoInlinePolicy`,
@@ -176,13 +208,112 @@ export function fargateDump(scope: Construct, r: DumpComputeRequest): ecs.Fargat
   }
   NagAcknowledgements.acknowledge(executionRole, 'AwsSolutions-IAM5[Resource::*]',
     'ecr:GetAuthorizationToken has no resource-level permissions (aws-cdk-lib execution role)');
-  r.job.targetEcsTask({
-    cluster,
-    taskDefinition: task,
-    subnets: vpc.selectSubnets(r.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }).subnetIds,
-    securityGroups: r.securityGroups!.map((sg) => sg.securityGroupId),
+}
+
+/** @internal Least memory of the restore drill task (MiB): it runs a database server, the restore tool and the decompressor besides Node.js. */
+export const DRILL_MIN_MEMORY_MIB = 4096;
+/** @internal Least CPU of the restore drill task (units; 1 vCPU takes 2 to 8 GiB, so the memory rule always fits). */
+export const DRILL_MIN_CPU = 1024;
+/** @internal Fargate task ephemeral storage limits (GiB). */
+export const FARGATE_EPHEMERAL_MIN_GIB = 21;
+export const FARGATE_EPHEMERAL_MAX_GIB = 200;
+/** @internal Disk of the restore besides the restored database: WAL, server logs, temporary files (GiB). */
+const DRILL_DISK_HEADROOM_GIB = 10;
+
+/** @internal How big the restore drill task is, and whether its disk can hold the restore. */
+export interface DrillSizing {
+  readonly cpu: number;
+  readonly memoryMiB: number;
+  readonly ephemeralStorageGiB: number;
+  /** Disk the restore is expected to need (GiB), before capping at Fargate's maximum. */
+  readonly neededDiskGiB: number;
+}
+
+/**
+ * @internal The drill's size. Memory and CPU: the dump's, at least 4 GiB and 1 vCPU. Disk (task
+ * ephemeral storage, where the throw-away server's data directory lives; the dump itself is streamed
+ * from S3, never stored): twice the largest database (data plus rebuilt indexes) plus 10 GiB, between
+ * Fargate's 21 and 200 GiB.
+ */
+export function drillSizing(compute: DumpCompute, maxDatabaseBytes: number): DrillSizing {
+  const dumpCpu = compute.kind === DumpComputeKind.FARGATE ? compute.fargateOptions?.cpu ?? DEFAULT_FARGATE_CPU : DEFAULT_FARGATE_CPU;
+  const neededDiskGiB = Math.ceil(2 * maxDatabaseBytes / 1024 ** 3) + DRILL_DISK_HEADROOM_GIB;
+  return {
+    cpu: Math.max(dumpCpu, DRILL_MIN_CPU),
+    memoryMiB: Math.max(compute.memoryMiB, DRILL_MIN_MEMORY_MIB),
+    ephemeralStorageGiB: Math.min(FARGATE_EPHEMERAL_MAX_GIB, Math.max(FARGATE_EPHEMERAL_MIN_GIB, neededDiskGiB)),
+    neededDiskGiB,
+  };
+}
+
+/** @internal Environment variables of the restore drill: the dump's, less the connection secret and what only a dump needs. */
+export const DRILL_ENVIRONMENT_KEYS: readonly string[] = [
+  'ENGINE', 'ENGINE_MAJOR', 'DATABASES', 'BACKUP_JOB', 'BUCKET', 'PREFIX', 'RTO_MINUTES', 'ENVIRONMENT', 'METRICS_NAMESPACE',
+];
+
+/**
+ * @internal The restore drill's task definition: the dump image with the command `drill`, a role that
+ * may only read the dumps under the prefix and decrypt them (no access to the connection secret: the
+ * drill restores into a throw-away server inside the task). The container is added by `addDrillContainer`
+ * once the drill's log group exists.
+ */
+export function drillTaskDefinition(scope: Construct, options: {
+  sizing: DrillSizing; destination: DumpDestination; key: kms.IKey;
+}): ecs.FargateTaskDefinition {
+  const dest = options.destination;
+  const role = new iam.Role(scope, 'DrillRole', {
+    description: `cdk-backup-dr external database restore drill, read-only (${scope.node.path})`,
+    assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com'),
   });
+  const objects = dest.destinationBucket.arnForObjects(`${dest.prefix}*`);
+  const policy = new iam.ManagedPolicy(scope, 'DrillPolicy', {
+    description: `cdk-backup-dr: external database restore drill reads the dumps (${scope.node.path})`,
+    roles: [role],
+    statements: [
+      new iam.PolicyStatement({
+        actions: ['s3:ListBucket'],
+        resources: [dest.destinationBucket.bucketArn],
+        conditions: { StringLike: { 's3:prefix': [`${dest.prefix}*`] } },
+      }),
+      new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [objects] }),
+      new iam.PolicyStatement({
+        actions: ['kms:Decrypt'],
+        resources: [options.key.keyArn],
+        conditions: { StringEquals: { 'kms:ViaService': `s3.${Stack.of(scope).region}.amazonaws.com` } },
+      }),
+    ],
+  });
+  NagAcknowledgements.acknowledgeWildcards(policy, [], [objects],
+    'the drill reads the newest dump and manifest of each database under the dump prefix; their keys are created at run time');
+  const task = new ecs.FargateTaskDefinition(scope, 'DrillTask', {
+    cpu: options.sizing.cpu,
+    memoryLimitMiB: options.sizing.memoryMiB,
+    ephemeralStorageGiB: options.sizing.ephemeralStorageGiB,
+    taskRole: role,
+  });
+  task.node.addDependency(policy);
+  acknowledgeExecutionRole(task);
+  acknowledgeEnvironment(task);
   return task;
+}
+
+/** @internal The drill container: the dump image, `node index.js drill`, logging to the drill's log group. */
+export function addDrillContainer(task: ecs.FargateTaskDefinition, options: {
+  engine: ExternalDbEngine; environment: Record<string, string>; logGroup: logs.ILogGroup;
+}): ecs.ContainerDefinition {
+  const environment = Object.fromEntries(Object.entries(options.environment).filter(([k]) => DRILL_ENVIRONMENT_KEYS.includes(k)));
+  const container = task.addContainer('drill', {
+    image: dumpImage(options.engine),
+    entryPoint: ['node', 'index.js'],
+    command: ['drill'],
+    environment,
+    logging: ecs.LogDrivers.awsLogs({ logGroup: options.logGroup, streamPrefix: 'drill' }),
+    readonlyRootFilesystem: true,
+  });
+  // The throw-away server's data directory: the drill works in os.tmpdir(), on the task's ephemeral storage.
+  container.addMountPoints({ containerPath: '/tmp', sourceVolume: 'tmp', readOnly: false });
+  task.addVolume({ name: 'tmp' });
+  return container;
 }
 
 /**

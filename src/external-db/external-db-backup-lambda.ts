@@ -1,4 +1,4 @@
-import { Annotations, Duration, Names, Size, SizeRoundingBehavior } from 'aws-cdk-lib';
+import { Annotations, Duration, Names, Size, SizeRoundingBehavior, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
@@ -10,19 +10,22 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import {
-  DUMP_METRICS_NAMESPACE, LAMBDA_MAX_MINUTES, deadlineAlarm, dumpJobIam, fargateDump, freshnessAlarm, grantDumpAccess, lambdaDump,
+  DUMP_METRICS_NAMESPACE, FARGATE_EPHEMERAL_MAX_GIB, LAMBDA_MAX_MINUTES, addDrillContainer, deadlineAlarm, drillSizing, drillTaskDefinition,
+  dumpJobIam, fargateDump, freshnessAlarm, grantDumpAccess, lambdaDump,
 } from './dump-job';
 import { DumpCompression, DumpCompute, DumpComputeKind, DumpDestination, dumpSecurityGroup } from './dump-options';
 import { ExternalDbEngine } from './external-db-engine';
 import { BackupCatalogMetadata, CatalogResourceType } from '../core/catalog-metadata';
 import { BackupContent } from '../core/content';
 import { DeploymentEnvironment } from '../core/environment';
+import { RestoreTestingOptions } from '../core/restore-testing-options';
 import { BackupPolicyDerivation } from '../core/schedule-derivation';
 import { BackupDrConfigError, concreteMinutes, inScope, requireProp } from '../core/validation';
 import { checkExternalDbDr } from '../dr/external-db-dr';
 import { BackupKey } from '../foundation/backup-key';
 import { BackupDrBaseProps, catalogAccess, catalogDrSite, checkBaseProps } from '../foundation/protection';
 import { ScheduledJob } from '../foundation/scheduled-job';
+import { RestoreDrill } from '../verification/restore-drill';
 
 /**
  * Properties of ExternalDbBackupLambda. The schedule runs at the longest interval no longer than the RPO
@@ -95,7 +98,39 @@ export interface ExternalDbBackupLambdaProps extends BackupDrBaseProps {
    * @default - a new topic encrypted with the dump key, TLS-only
    */
   readonly alarmTopic?: sns.ITopic;
+  /**
+   * Restore testing of the dumps: a scheduled restore drill (an ECS Fargate task from the dump image,
+   * `node index.js drill`) restores the newest dump of every database into a throw-away server inside
+   * the task, checks it against its manifest (size, SHA-256, row counts) and publishes
+   * DrillDurationSeconds and DrillSuccess; alarms fire on a failed drill and on a drill longer than the
+   * RTO. It needs `databases` (the drill has no access to the connection secret) and a network: the
+   * Fargate dump's, or `vpc`, or `drillVpc` for a Lambda dump outside a VPC.
+   *
+   * `enabled` and `schedule` apply (the drill's own EventBridge Scheduler expression, `cron(...)` or
+   * `rate(...)`, UTC); the AWS Backup restore testing fields (windows, RDS overrides) do not, and are an error.
+   * @default - on for PRO and QA (PRO weekly, Saturday 03:00 UTC; QA the first Saturday of each month), off for DEV
+   */
+  readonly restoreTesting?: RestoreTestingOptions;
+  /**
+   * VPC of the restore drill task: needed when the dump has no network of its own (Lambda outside a
+   * VPC); given with a dump in a VPC, the drill runs here instead. The drill talks to S3, ECR and
+   * CloudWatch Logs only (HTTPS through NAT or VPC endpoints; no public IP): a new cluster and a security
+   * group allowing HTTPS egress only are created in it.
+   * @default - the dump's network: the cluster, subnets and security groups of the Fargate dump, or `vpc`
+   * (with `vpcSubnets` and the security groups) for a Lambda dump in a VPC; none otherwise (no drill, a warning)
+   */
+  readonly drillVpc?: ec2.IVpc;
+  /**
+   * Subnets of `drillVpc`.
+   * @default - private subnets with egress
+   */
+  readonly drillVpcSubnets?: ec2.SubnetSelection;
 }
+
+/** Fields of RestoreTestingOptions that tune AWS Backup restore testing plans, not the drill of a dump. */
+const RESTORE_TESTING_PLAN_FIELDS = [
+  'startWindow', 'validationWindow', 'selectionWindow', 'rdsInstanceClass', 'rdsSubnetGroupName', 'rdsSecurityGroupIds',
+] as const;
 
 const MAX_OBJECT = Size.gibibytes(5 * 10_000);
 /**
@@ -126,10 +161,12 @@ export class ExternalDbBackupLambda extends Construct {
   public readonly deadLetterQueue: sqs.IQueue;
   /** Schedule interval derived from the RPO. */
   public readonly scheduleInterval: Duration;
+  /** The scheduled restore drill of the dumps (see `restoreTesting`), when there is one. */
+  public readonly restoreDrill?: RestoreDrill;
 
   constructor(scope: Construct, id: string, props: ExternalDbBackupLambdaProps) {
     super(scope, id);
-    const { schedule, databases, compute } = inScope(this, () => this.validate(props));
+    const { schedule, databases, compute, drill } = inScope(this, () => this.validate(props));
     /** Metric dimension naming this job, for the missed-backup alarm when the databases are not listed. */
     const jobName = Names.uniqueResourceName(this, { maxLength: 64 });
     const dest = props.destination;
@@ -187,12 +224,15 @@ export class ExternalDbBackupLambda extends Construct {
       vpcSubnets: props.vpcSubnets,
       securityGroups,
     };
+    let drillNetwork: DrillNetwork | undefined;
     if (compute.kind === DumpComputeKind.LAMBDA) {
       const fn = lambdaDump(this, request);
       this.function = fn;
       deadlineAlarm(job, { BackupJob: jobName, Environment: props.environment }, fn.timeout ?? Duration.minutes(LAMBDA_MAX_MINUTES));
     } else {
-      this.taskDefinition = fargateDump(this, request);
+      const fargate = fargateDump(this, request);
+      this.taskDefinition = fargate.taskDefinition;
+      drillNetwork = { cluster: fargate.cluster, subnetIds: fargate.subnetIds, securityGroupIds: fargate.securityGroupIds };
       // On Fargate the dump's EMF lines are turned into the same metric by a metric filter.
       new logs.MetricFilter(this, 'SuccessMetric', {
         logGroup: job.logGroup,
@@ -208,6 +248,12 @@ export class ExternalDbBackupLambda extends Construct {
       description: `Dump ${props.engine.family} databases ${schedule.label} (RPO ${props.objectives.rpo.toHumanString()})`,
       input: { source: 'cdk-backup-dr' },
     });
+
+    if (drill.enabled) {
+      this.restoreDrill = this.addRestoreDrill(props, {
+        compute, databases, drillNetwork, securityGroups, environment, jobName, label, schedule: drill.schedule,
+      });
+    }
 
     this.rpoAlarms = databases
       ? databases.map((db, i) => freshnessAlarm(job, `RpoAlarm${i}`, { Database: db, Environment: props.environment }, schedule.interval))
@@ -236,6 +282,82 @@ export class ExternalDbBackupLambda extends Construct {
       access: catalogAccess(props),
       drSite: catalogDrSite(props.drSite),
     });
+  }
+
+  /**
+   * The restore drill: where a drill can run (the Fargate dump's network, `vpc`, or `drillVpc`) and
+   * what it restores (`databases`); otherwise a warning that says what is missing and how to get it.
+   */
+  private addRestoreDrill(props: ExternalDbBackupLambdaProps, c: {
+    compute: DumpCompute;
+    databases?: string[];
+    drillNetwork?: DrillNetwork;
+    securityGroups?: ec2.ISecurityGroup[];
+    environment: Record<string, string>;
+    jobName: string;
+    label: string;
+    schedule?: string;
+  }): RestoreDrill | undefined {
+    const off = 'or turn the drill off with restoreTesting: { enabled: false }';
+    if (!c.databases) {
+      Annotations.of(this).addWarningV2('cdk-backup-dr:external-db-drill-needs-databases',
+        `no restore drill: the drill reads the dumps without access to the connection secret, so it needs the database names; pass databases: ['<dbname>'] (${off})`);
+      return undefined;
+    }
+    let network = c.drillNetwork;
+    if (props.drillVpc) {
+      const sg = new ec2.SecurityGroup(this, 'DrillSecurityGroup', {
+        vpc: props.drillVpc,
+        allowAllOutbound: false,
+        description: 'cdk-backup-dr external database restore drill: HTTPS egress only (S3, ECR, CloudWatch Logs)',
+      });
+      sg.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'AWS APIs over HTTPS (or VPC endpoints)');
+      network = {
+        cluster: new ecs.Cluster(this, 'DrillCluster', { vpc: props.drillVpc, containerInsightsV2: ecs.ContainerInsights.ENABLED }),
+        subnetIds: props.drillVpc.selectSubnets(props.drillVpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }).subnetIds,
+        securityGroupIds: [sg.securityGroupId],
+      };
+    } else if (!network && props.vpc) {
+      // A Lambda dump in a VPC: the drill runs as a Fargate task in the function's subnets and security groups.
+      network = {
+        cluster: new ecs.Cluster(this, 'DrillCluster', { vpc: props.vpc, containerInsightsV2: ecs.ContainerInsights.ENABLED }),
+        subnetIds: props.vpc.selectSubnets(props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }).subnetIds,
+        securityGroupIds: c.securityGroups!.map((sg) => sg.securityGroupId),
+      };
+    }
+    if (!network) {
+      Annotations.of(this).addWarningV2('cdk-backup-dr:external-db-drill-missing',
+        'no restore drill: the drill restores into a throw-away database server, which only the dump\'s container image has, so it runs ' +
+        'as an ECS Fargate task and needs a VPC, and this Lambda dump has none. To get the drill, pass drillVpc (a VPC whose subnets ' +
+        `reach S3, ECR and CloudWatch Logs; the dump stays outside), or vpc, or compute: DumpCompute.fargate() with vpc (${off})`);
+      return undefined;
+    }
+    const maxBytes = (props.maxDatabaseSize ?? Size.gibibytes(100)).toBytes();
+    const sizing = drillSizing(c.compute, maxBytes);
+    if (props.maxDatabaseSize && sizing.neededDiskGiB > FARGATE_EPHEMERAL_MAX_GIB) {
+      Annotations.of(this).addWarningV2('cdk-backup-dr:external-db-drill-disk',
+        `the restore drill of a ${props.maxDatabaseSize.toGibibytes({ rounding: SizeRoundingBehavior.NONE }).toFixed(0)} GiB database may need ` +
+        `about ${sizing.neededDiskGiB} GiB of disk, more than the ${FARGATE_EPHEMERAL_MAX_GIB} GiB a Fargate task has: it fails when the restore ` +
+        `does not fit. Lower maxDatabaseSize to the real size, split the databases over several constructs, ${off}`);
+    }
+    const taskDefinition = drillTaskDefinition(this, { sizing, destination: props.destination, key: this.encryptionKey });
+    const drill = new RestoreDrill(this, 'RestoreDrill', {
+      purpose: `restore drill of the ${c.label} of ${this.node.path}`,
+      environment: props.environment,
+      rto: props.objectives.rto,
+      cluster: network.cluster,
+      taskDefinition,
+      subnets: network.subnetIds,
+      securityGroups: network.securityGroupIds,
+      metricsNamespace: DUMP_METRICS_NAMESPACE,
+      // The drill's EMF line carries BackupJob and Environment (BACKUP_JOB, ENVIRONMENT below).
+      dimensions: { BackupJob: c.jobName, Environment: props.environment },
+      schedule: c.schedule,
+      alarmTopic: this.alarmTopic,
+      metricsFromLogs: true,
+    });
+    addDrillContainer(taskDefinition, { engine: props.engine, environment: c.environment, logGroup: drill.logGroup });
+    return drill;
   }
 
   private validate(props: ExternalDbBackupLambdaProps) {
@@ -299,6 +421,39 @@ export class ExternalDbBackupLambda extends Construct {
         destinationDrSite: props.destination.drSite,
       });
     }
-    return { schedule, databases, compute };
+    return { schedule, databases, compute, drill: checkRestoreTesting(props) };
   }
+}
+
+/** Where the restore drill task runs. */
+interface DrillNetwork {
+  readonly cluster: ecs.ICluster;
+  readonly subnetIds: string[];
+  readonly securityGroupIds: string[];
+}
+
+/** `restoreTesting` as the drill reads it: whether it runs and when; the AWS Backup plan fields are an error. */
+function checkRestoreTesting(props: ExternalDbBackupLambdaProps): { enabled: boolean; schedule?: string } {
+  const o = props.restoreTesting ?? {};
+  const only = 'only restoreTesting.enabled and restoreTesting.schedule apply to the restore drill of a dump';
+  for (const field of RESTORE_TESTING_PLAN_FIELDS) {
+    const value = o[field];
+    if (value === undefined) continue;
+    const shown = value instanceof Duration ? value.toHumanString() : JSON.stringify(value);
+    throw new BackupDrConfigError(
+      `restoreTesting.${field} is ${shown}, but it tunes AWS Backup restore testing plans, and the dumps of an external database are ` +
+      `tested by a restore drill (an ECS task restoring the newest dump into a throw-away server), not by AWS Backup; remove ${field} (${only})`,
+    );
+  }
+  if (o.enabled !== undefined && typeof o.enabled !== 'boolean') {
+    throw new BackupDrConfigError(`restoreTesting.enabled is ${JSON.stringify(o.enabled)}, but must be true or false`);
+  }
+  const schedule = o.schedule;
+  if (schedule !== undefined && !Token.isUnresolved(schedule) && !/^(cron|rate)\(.+\)$/.test(schedule)) {
+    throw new BackupDrConfigError(
+      `restoreTesting.schedule is ${JSON.stringify(schedule)}, but the restore drill's EventBridge Scheduler schedule takes ` +
+      'cron(...) or rate(...) (UTC), e.g. cron(0 3 ? * SAT *) for Saturdays at 03:00',
+    );
+  }
+  return { enabled: o.enabled ?? props.environment !== DeploymentEnvironment.DEV, schedule };
 }

@@ -1,6 +1,7 @@
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { DeploymentEnvironment } from '../core/environment';
@@ -43,7 +44,22 @@ export interface RestoreDrillProps {
    * @default - none (a warning is added)
    */
   readonly alarmTopic?: sns.ITopic;
+  /**
+   * Turn the drill's JSON log line into its metrics with log metric filters on `logGroup`, for a task
+   * whose container logs with the awslogs driver (which does not extract CloudWatch embedded metrics):
+   * `DrillDurationSeconds` and `DrillSuccess` in `metricsNamespace`, with the keys of `dimensions` as
+   * dimensions whose values are read from the JSON fields of the same names (at most 3, a CloudWatch
+   * Logs limit). The container must log to `RestoreDrill.logGroup`.
+   * @default false - the task publishes the metrics itself (PutMetricData, or a CloudWatch agent sidecar)
+   */
+  readonly metricsFromLogs?: boolean;
 }
+
+/** Names of the drill's metrics (the dump image's `drill` mode publishes them, see drillEmf). */
+const DRILL_METRICS = [
+  { metricName: 'DrillDurationSeconds', unit: cloudwatch.Unit.SECONDS },
+  { metricName: 'DrillSuccess', unit: cloudwatch.Unit.COUNT },
+] as const;
 
 /**
  * A scheduled restore drill run as an ECS task (the shared `ScheduledJob`: schedule, dead-letter queue,
@@ -53,6 +69,8 @@ export interface RestoreDrillProps {
 export class RestoreDrill extends Construct {
   /** Schedule, dead-letter queue, log group and alarms. */
   private readonly job: ScheduledJob;
+  /** Log group of the drill: the task's container should write to it (failed runs and `metricsFromLogs` read it). */
+  public readonly logGroup: logs.ILogGroup;
   /** Alarm: the drill took longer than the RTO. */
   public readonly rtoAlarm: cloudwatch.Alarm;
   /** Alarm: the drill failed. */
@@ -63,9 +81,15 @@ export class RestoreDrill extends Construct {
     const rtoSeconds = inScope(this, () => {
       const minutes = concreteMinutes(props.rto, 'objectives.rto');
       if (minutes <= 0) throw new BackupDrConfigError(`objectives.rto is ${props.rto.toHumanString()}; a drill needs a positive RTO`);
+      const keys = Object.keys(props.dimensions ?? {});
+      if (props.metricsFromLogs && keys.length > 3) {
+        throw new BackupDrConfigError(`dimensions has ${keys.length} keys (${keys.join(', ')}), but a log metric filter (metricsFromLogs) ` +
+          'publishes at most 3 dimensions; pass at most 3, e.g. { BackupJob, Environment }');
+      }
       return Math.round(minutes * 60);
     });
     this.job = new ScheduledJob(this, 'Job', { purpose: props.purpose, environment: props.environment, alarmTopic: props.alarmTopic });
+    this.logGroup = this.job.logGroup;
     this.job.targetEcsTask({
       cluster: props.cluster, taskDefinition: props.taskDefinition, subnets: props.subnets, securityGroups: props.securityGroups,
     });
@@ -77,6 +101,22 @@ export class RestoreDrill extends Construct {
     const metric = (metricName: string, statistic: string) => new cloudwatch.Metric({
       namespace: props.metricsNamespace, metricName, dimensionsMap: props.dimensions, statistic, period: Duration.hours(6),
     });
+    if (props.metricsFromLogs) {
+      // The same namespace, names and dimension keys as the alarms' metrics below: one source for both.
+      const dimensions = Object.fromEntries(Object.keys(props.dimensions).map((k) => [k, `$.${k}`]));
+      for (const { metricName, unit } of DRILL_METRICS) {
+        new logs.MetricFilter(this, `${metricName}Metric`, {
+          logGroup: this.logGroup,
+          metricNamespace: props.metricsNamespace,
+          metricName,
+          // A numeric comparison: both values are numbers (a quoted "*" wildcard is a string match).
+          filterPattern: logs.FilterPattern.numberValue(`$.${metricName}`, '>=', 0),
+          metricValue: `$.${metricName}`,
+          dimensions,
+          unit,
+        });
+      }
+    }
     this.rtoAlarm = this.job.addAlarm('RtoAlarm', {
       alarmDescription: `cdk-backup-dr: ${props.purpose} took longer than the RTO of ${props.rto.toHumanString()} (DrillDurationSeconds)`,
       metric: metric('DrillDurationSeconds', cloudwatch.Stats.MAXIMUM),
