@@ -83,8 +83,14 @@ describeWithServices('external-db restore drill', (svc) => {
       serverBinDir: process.env.BDR_PG_BIN_DIR,
     });
 
-    test('restores the latest dump into a throw-away server, row counts equal the manifest, duration published', async () => {
-      const dumpPrefix = await stage('ok', { edit: (m) => { m.rowCounts = sourceCounts; } });
+    test('the backup wrote the source\'s row counts into the manifest', () => {
+      expect(manifest.rowCounts).toEqual(sourceCounts);
+      expect(Object.keys(sourceCounts).length).toBe(3);
+    });
+
+    test('restores the latest dump into a throw-away server, row counts equal the manifest the backup wrote, duration published', async () => {
+      // The manifest as the backup wrote it (its rowCounts included), only moved to the staged directory.
+      const dumpPrefix = await stage('ok');
       // An older complete dump is ignored: the newest one is drilled.
       await stage('ok', { dir: '20200101T000000Z-old', corrupt: true });
       const lines: string[] = [];
@@ -99,14 +105,14 @@ describeWithServices('external-db restore drill', (svc) => {
       expect(JSON.stringify(emf[0]._aws)).toMatch(/DrillDurationSeconds/);
     });
 
-    test('a manifest without rowCounts: restored and reported, with a warning that nothing was compared', async () => {
+    test('a manifest without rowCounts (a dump of an older version): restored and reported, with a warning that nothing was compared', async () => {
       const lines: string[] = [];
-      const [result] = await runDrill(options(await stage('nocounts')), { s3, log: (l) => lines.push(l) });
+      const [result] = await runDrill(options(await stage('nocounts', { edit: (m) => { delete m.rowCounts; } })), { s3, log: (l) => lines.push(l) });
       expect(result).toMatchObject({ success: true, rowCountsCompared: false });
       expect(lines.join('\n')).toMatch(/"level":"WARN","msg":"the manifest has no rowCounts/);
     });
 
-    test('row counts that differ from the manifest fail the drill, naming the table', async () => {
+    test('row counts that differ from the manifest (tampered rowCounts) fail the drill, naming the table', async () => {
       const [table, n] = Object.entries(sourceCounts)[0];
       const dumpPrefix = await stage('diff', { edit: (m) => { m.rowCounts = { ...sourceCounts, [table]: n + 1 }; } });
       const lines: string[] = [];

@@ -156,6 +156,23 @@ describeWithServices('external-db handler faults', (svc) => {
       await expectCleanFailure('killed', lines, err, 'dump');
     });
 
+    // PostgreSQL only: the session that exported the dump's snapshot counts the rows after the dump.
+    (db.engine === 'postgres' ? test : test.skip)('the row-count snapshot session is terminated: no manifest, nothing left', async () => {
+      // GIVEN a dump tool after which a second connection terminates the handler's other session (the snapshot's)
+      shims = installShims([{
+        tool: db.dumpTool,
+        behaviour: 'wrap',
+        after: db.shellSql(database, 'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() ' +
+          "AND application_name = 'cdk-backup-dr' AND pid <> pg_backend_pid();"),
+      }]);
+      const lines: string[] = [];
+      // WHEN the backup runs THEN it fails (the counts cannot be taken), with no manifest and no object
+      const err = await expectRunError(runBackup(config('count-session'), deps(lines, { baseEnv: shims.env })));
+      expect(err.message).toMatch(/failed \[dump\]: .*psql .*\(snapshot session, /);
+      await expectCleanFailure('count-session', lines, err, 'dump');
+      expect(await db.dumpSessions(database)).toBe(0);
+    });
+
     // ---- S3 ---------------------------------------------------------------------------------------
 
     test('HTTP 500 and throttling (503 SlowDown) absorbed by the retries: the backup restores row-exact', async () => {

@@ -10,10 +10,12 @@ import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { emfRecords } from './support/assertions';
+import { MY_TABLES, PG_TABLES } from './support/db';
 import { EngineAdapter, engineAdapters } from './support/engines';
 import {
   deletePrefix, describeWithServices, ensureBucket, getText, listKeys, listUploads, testS3Client, uniquePrefix,
 } from './support/services';
+import { installShims } from './support/tool-shims';
 import type { DbSecret } from '../../src/external-db/handler/aws';
 import { BackupManifest, runBackup } from '../../src/external-db/handler/backup';
 import { Compression } from '../../src/external-db/handler/config';
@@ -33,6 +35,7 @@ describeWithServices('external-db handler: backup and restore round trip', (svc)
     const secretsManager = mockClient(SecretsManagerClient);
     let s3: S3Client;
     let expected: Record<string, string>;
+    let sourceRowCounts: Record<string, number>;
 
     const config = (compression: Compression, name: string = compression) =>
       db.config(SECRET_ARN, `${prefix}${name}/`, { compression, rpoMinutes: 60, rtoMinutes: 240, safetyMarginMs: 30_000 });
@@ -49,6 +52,9 @@ describeWithServices('external-db handler: backup and restore round trip', (svc)
       await db.recreate(source);
       await db.seed(source);
       expected = await db.fingerprint(source);
+      // Row counts from the fingerprint ("count:checksum" per table), keyed as the manifest keys them.
+      sourceRowCounts = Object.fromEntries((db.engine === 'postgres' ? PG_TABLES : MY_TABLES)
+        .map((t) => [db.rowCountKey(t), Number(expected[t].split(':')[0])]));
     });
 
     beforeEach(() => {
@@ -90,6 +96,8 @@ describeWithServices('external-db handler: backup and restore round trip', (svc)
       expect(manifest.serverVersion).toMatch(db.engine === 'postgres' ? new RegExp(`^${db.major}\\.`) : /MariaDB/);
       expect(manifest.toolVersion).toMatch(db.engine === 'postgres' ? /^pg_dump \(PostgreSQL\) \d+/ : /mariadb-dump|mysqldump/);
       expect(Date.parse(manifest.finishedAt)).toBeGreaterThanOrEqual(Date.parse(manifest.startedAt));
+      // AND it records the rows of every table the dump holds, as the source has them
+      expect(manifest.rowCounts).toEqual(sourceRowCounts);
       const body = await s3.send(new GetObjectCommand({ Bucket: svc.s3.bucket, Key: r.objectKey }));
       const bytes = Buffer.from(await body.Body!.transformToByteArray());
       expect(bytes.length).toBe(manifest.bytes);
@@ -117,6 +125,41 @@ describeWithServices('external-db handler: backup and restore round trip', (svc)
       expect(res.sha256).toBe(manifest.sha256);
       expect(await db.fingerprint(target)).toEqual(expected);
       expect(restoreLog.join('\n')).not.toContain(db.password);
+    });
+
+    test('rows written while the dump runs: the manifest counts exactly the rows of the dump', async () => {
+      // GIVEN the seeded database (6 customers), and a dump tool around which 50 customers are written just
+      // before it starts and 25 just after it ended (a shell wrapper around the real tool, same connection settings)
+      const live = `bdr_rt_live_${suffix}`;
+      restored.push(live);
+      await db.recreate(live);
+      await db.seed(live);
+      const insert = (from: number, n: number) => db.engine === 'postgres'
+        ? `INSERT INTO customers (id, name) SELECT i, 'live ' || i FROM generate_series(${from}, ${from + n - 1}) i;`
+        : `INSERT INTO customers (id, name) SELECT seq, CONCAT('live ', seq) FROM seq_${from}_to_${from + n - 1};`;
+      const shims = installShims([{ tool: db.dumpTool, behaviour: 'wrap', before: db.shellSql(live, insert(1000, 50)), after: db.shellSql(live, insert(2000, 25)) }]);
+      try {
+        // WHEN it is backed up
+        const run = await runBackup(config('zstd', 'live'), {
+          fetchSecret: async () => db.secret(live) as unknown as DbSecret, s3, log: () => undefined, baseEnv: shims.env,
+        });
+        const manifest = JSON.parse(await getText(s3, svc.s3.bucket, run.results[0].manifestKey!)) as BackupManifest;
+
+        // THEN PostgreSQL counts in the snapshot pg_dump reads (exported before the dump started: neither the
+        // rows written before nor after the dump are in it); MariaDB counts the dump itself (its own snapshot
+        // starts with the dump: the rows written before are in it, those after are not)
+        const customers = db.rowCountKey('customers');
+        expect(manifest.rowCounts?.[customers]).toBe(db.engine === 'postgres' ? 6 : 56);
+        expect((await db.fingerprint(live)).customers).toMatch(/^81:/);
+        // AND the restored database has exactly the rows the manifest says
+        const target = await freshTarget('live_dst');
+        await runRestore({ bucket: svc.s3.bucket, manifestKey: run.results[0].manifestKey!, createDatabase: true, target: db.target(target) },
+          { s3, log: () => undefined });
+        expect((await db.fingerprint(target)).customers).toMatch(new RegExp(`^${manifest.rowCounts?.[customers]}:`));
+        expect(manifest.rowCounts).toEqual({ ...sourceRowCounts, [customers]: manifest.rowCounts?.[customers] });
+      } finally {
+        shims.remove();
+      }
     });
 
     test('a dump that does not match its manifest is refused before anything is restored', async () => {

@@ -192,6 +192,9 @@ describe('commands: passwords only in the child environment', () => {
     expect(zstd.env).toMatchObject({ PGPASSWORD: 'Pw-123', PGSSLMODE: 'require', PGDATABASE: 'app', PATH: '/bin' });
     expect(zstd.env.AWS_SECRET_ACCESS_KEY).toBeUndefined();
     expect(dumpCommand('postgres', conn, 'app', 'gzip').args).not.toContain('--compress=0');
+    // The snapshot exported by the row-count session, when there is one.
+    expect(dumpCommand('postgres', conn, 'app', 'zstd', undefined, { snapshot: '00000003-0000002E-1' }).args).toContain('--snapshot=00000003-0000002E-1');
+    expect(zstd.args.join(' ')).not.toContain('--snapshot');
   });
 
   test('mariadb-dump: consistent snapshot with routines, triggers and events; TLS options per mode', () => {

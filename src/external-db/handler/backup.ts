@@ -19,9 +19,10 @@ import {
   backupKeys, BackupConfig, Compression, computePartSize, ConfigError, DEFAULT_QUEUE_SIZE, dumpObjectFormat, Engine, MiB,
   S3_MAX_PARTS, TlsMode, validateDatabaseName,
 } from './config';
+import { PgSnapshotSession, RowCountTap } from './row-counts';
 import {
-  checkVersions, compressCommand, compressorVersion, ConnectionError, ConnectionSettings, dumpCommand, probeServer, Redactor,
-  succeeded, Tool, ToolError, toolVersion, VersionError,
+  checkVersions, compressCommand, compressorVersion, ConnectionError, ConnectionSettings, dumpCommand, isMysqlFamily, probeServer,
+  psqlSessionCommand, Redactor, succeeded, Tool, ToolError, toolVersion, VersionError,
 } from './tools';
 
 export const MANIFEST_FORMAT_VERSION = 1;
@@ -54,6 +55,12 @@ export interface BackupManifest {
   readonly kmsKeyId?: string;
   readonly objectives: { readonly rpoMinutes?: number; readonly rtoMinutes?: number };
   readonly environment: string;
+  /**
+   * Rows of every table in the dump ("schema.table" keys for PostgreSQL, counted in the dump's own
+   * snapshot; "table" keys for MySQL/MariaDB, counted in the dump stream). The restore drill compares them
+   * with the restored database. Absent in manifests of older versions.
+   */
+  readonly rowCounts?: Record<string, number>;
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -290,6 +297,15 @@ interface StreamResult {
   readonly sha256: string;
   readonly etag?: string;
   readonly versionId?: string;
+  /** MySQL/MariaDB: the rows counted in the dump stream (undefined when the counter could not read it). */
+  readonly rowCounts?: Record<string, number>;
+}
+
+interface StreamOptions {
+  /** PostgreSQL: the snapshot pg_dump reads (`--snapshot`). */
+  readonly snapshot?: string;
+  /** Resolves when a session the dump depends on ended: fails the dump at once. */
+  readonly sessionLost?: Promise<Error>;
 }
 
 function deadlineMessage(ctx: RunContext, database: string, startedAt: number, bytes: number): string {
@@ -302,6 +318,7 @@ function deadlineMessage(ctx: RunContext, database: string, startedAt: number, b
 /** Streams one dump into S3. Throws BackupError; on failure nothing is left in the bucket. */
 async function streamDump(
   ctx: RunContext, database: string, conn: ConnectionSettings, objectKey: string, contentType: string, startedAt: number,
+  opts: StreamOptions = {},
 ): Promise<StreamResult> {
   const { config, redactor } = ctx;
   const where = `from ${config.engine} ${conn.host}:${conn.port}`;
@@ -334,24 +351,31 @@ async function streamDump(
   };
   meter.on('error', (err) => fail(err));
 
-  // Tools: dump [| zstd] [| gzip in-process] → meter → Upload. The dump tool writes straight into the
-  // compressor's stdin, a kernel pipe as in a shell pipeline: the uncompressed bytes never pass through
-  // Node (piping them through the event loop cost a copy of every byte and stalled both tools).
-  const dumpSpec = dumpCommand(config.engine, conn, database, config.compression, ctx.baseEnv);
+  // Tools: dump [| row counter] [| zstd] [| gzip in-process] → meter → Upload. PostgreSQL: the dump tool
+  // writes straight into the compressor's stdin, a kernel pipe as in a shell pipeline: the uncompressed
+  // bytes never pass through Node. MySQL/MariaDB: the SQL passes through Node once, unchanged (same
+  // buffers), for the row counter (RowCountTap), on its way to the compressor.
+  const dumpSpec = dumpCommand(config.engine, conn, database, config.compression, ctx.baseEnv, { snapshot: opts.snapshot });
   const compSpec = compressCommand(config.compression, ctx.baseEnv);
+  const tap = isMysqlFamily(config.engine) ? new RowCountTap(MiB) : undefined;
+  tap?.on('error', (err) => fail(new BackupError('dump', `counting rows in the dump failed: ${err.message}`, meter.bytes)));
   let source: Readable;
   if (compSpec) {
     const comp = new Tool(compSpec.name, compSpec.command, compSpec.args, compSpec.env, ['pipe', 'pipe', 'pipe']);
     const compIn = comp.child.stdin!;
-    const dump = new Tool(dumpSpec.name, dumpSpec.command, dumpSpec.args, dumpSpec.env, ['ignore', compIn, 'pipe']);
+    const dump = new Tool(dumpSpec.name, dumpSpec.command, dumpSpec.args, dumpSpec.env, ['ignore', tap ? 'pipe' : compIn, 'pipe']);
     tools.push(dump, comp);
-    // The dump tool holds the pipe's write end now: the compressor sees EOF when the dump tool exits.
-    compIn.destroy();
+    if (tap) {
+      dump.child.stdout!.pipe(tap).pipe(compIn);
+    } else {
+      // The dump tool holds the pipe's write end now: the compressor sees EOF when the dump tool exits.
+      compIn.destroy();
+    }
     source = comp.child.stdout!;
   } else {
     const dump = new Tool(dumpSpec.name, dumpSpec.command, dumpSpec.args, dumpSpec.env, ['ignore', 'pipe', 'pipe']);
     tools.push(dump);
-    source = dump.child.stdout!;
+    source = tap ? dump.child.stdout!.pipe(tap) : dump.child.stdout!;
     if (config.compression === 'gzip' && config.engine !== 'postgres') {
       const gz = zlib.createGzip({ level: 6 });
       gz.on('error', (err) => fail(new BackupError('dump', `gzip failed: ${err.message}`, meter.bytes)));
@@ -369,6 +393,14 @@ async function streamDump(
       fail(new BackupError('dump', t.describeFailure(redactor, `while dumping database "${database}" ${where}`).message, meter.bytes));
     });
   }
+
+  let finished = false;
+  void opts.sessionLost?.then(async (err) => {
+    // A server that went away ends both sessions: give the dump tool's own error (the better one) a moment to win.
+    await Promise.race([Promise.all(tools.map((t) => t.exited)), sleep(1_000)]);
+    await sleep(600);
+    if (!finished) fail(new BackupError('dump', `${err.message} (while dumping database "${database}")`, meter.bytes));
+  });
 
   let deadlineTimer: NodeJS.Timeout | undefined;
   if (config.deadlineAt !== undefined) {
@@ -400,8 +432,20 @@ async function streamDump(
     const out = await Promise.race([done, failed]);
     if (deadlineTimer) clearTimeout(deadlineTimer);
     if (!meter.sha256) throw new BackupError('internal', 'upload finished before the dump was verified', meter.bytes);
-    return { bytes: meter.bytes, sha256: meter.sha256, etag: out.ETag, versionId: out.VersionId };
+    finished = true;
+    let rowCounts: Record<string, number> | undefined;
+    if (tap) {
+      if (tap.counter.problems.length === 0) {
+        rowCounts = tap.counter.result();
+      } else {
+        ctx.logger.warn('the dump\'s rows could not all be counted: the manifest has no rowCounts (the drill reports, does not compare)', {
+          database, problems: tap.counter.problems.slice(0, 5),
+        });
+      }
+    }
+    return { bytes: meter.bytes, sha256: meter.sha256, etag: out.ETag, versionId: out.VersionId, rowCounts };
   } catch (err) {
+    finished = true;
     if (deadlineTimer) clearTimeout(deadlineTimer);
     fail(err as Error);
     const error = failure!;
@@ -468,7 +512,38 @@ async function backupDatabase(ctx: RunContext, database: string): Promise<Databa
     partSizeBytes: ctx.partSize,
   });
 
-  const streamed = await streamDump(ctx, database, conn, keys.objectKey, fmt.contentType, startedAt);
+  // PostgreSQL: a session exports the snapshot pg_dump reads, and counts the rows in it once the dump
+  // finished. It is always closed (the finally below), whatever fails.
+  let session: PgSnapshotSession | undefined;
+  let streamed: StreamResult;
+  let rowCounts: Record<string, number> | undefined;
+  try {
+    if (config.engine === 'postgres') {
+      try {
+        session = await PgSnapshotSession.open(psqlSessionCommand(conn, database, ctx.baseEnv), redactor,
+          `for database "${database}" on ${conn.host}:${conn.port}`, Math.min(180_000, remaining()));
+      } catch (err) {
+        if (remaining() <= 0) throw new BackupError('deadline', deadlineMessage(ctx, database, startedAt, 0));
+        throw new BackupError('dump', redactor.redact((err as Error).message));
+      }
+    }
+    streamed = await streamDump(ctx, database, conn, keys.objectKey, fmt.contentType, startedAt,
+      { snapshot: session?.snapshot, sessionLost: session?.lost });
+    rowCounts = streamed.rowCounts;
+    if (session) {
+      // After the dump (not competing with it), in the dump's snapshot; a failure fails the backup.
+      try {
+        rowCounts = await session.countRows(remaining());
+      } catch (err) {
+        await cleanUpFailedUpload(ctx.s3, config.bucket, keys.objectKey, undefined);
+        if (remaining() <= 0) throw new BackupError('deadline', deadlineMessage(ctx, database, startedAt, streamed.bytes), streamed.bytes);
+        throw new BackupError('dump', `Counting the rows of the dump failed; the dump object was removed: ${redactor.redact((err as Error).message)}`,
+          streamed.bytes);
+      }
+    }
+  } finally {
+    await session?.close();
+  }
 
   // The object must be what was hashed: same size (catches a proxy or server mangling the body). Needs
   // s3:GetObject on the prefix; without it (403) the check is skipped with a warning.
@@ -514,6 +589,7 @@ async function backupDatabase(ctx: RunContext, database: string): Promise<Databa
     kmsKeyId: config.kmsKeyId,
     objectives: { rpoMinutes: config.rpoMinutes, rtoMinutes: config.rtoMinutes },
     environment: config.environment,
+    rowCounts,
   };
   try {
     await ctx.s3.send(new PutObjectCommand({

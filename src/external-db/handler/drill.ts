@@ -23,12 +23,13 @@ import { createS3Client } from './aws';
 import type { BackupManifest } from './backup';
 import { DEFAULT_METRICS_NAMESPACE, Engine, ENGINES, keySegment, normalizePrefix, parseDatabases } from './config';
 import { fetchManifest, RestoreResult, runRestore } from './restore';
+import { parseRowCounts, PG_ROW_COUNTS_SQL } from './row-counts';
 import { ConnectionSettings, quoteMysqlIdent, Redactor, runCapture } from './tools';
 
 const run = promisify(execFile);
 
-/** A manifest with the per-table row counts taken at dump time (optional field; "schema.table" keys for PostgreSQL). */
-export type DrillManifest = BackupManifest & { readonly rowCounts?: Record<string, number> };
+/** The manifest the drill reads; `rowCounts` (written since the backup counts rows) is optional: older dumps have none. */
+export type DrillManifest = BackupManifest;
 
 export class DrillError extends Error {
   constructor(message: string) {
@@ -261,16 +262,15 @@ export async function startMariadb(opts: { workDir?: string } = {}): Promise<Thr
 // Row counts
 // ---------------------------------------------------------------------------------------------------
 
-const PG_COUNTS = `SELECT format('%s.%s', schemaname, tablename) || E'\\t' ||
-  (xpath('/row/c/text()', query_to_xml(format('SELECT count(*) AS c FROM %I.%I', schemaname, tablename), false, true, '')))[1]::text
-FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema') ORDER BY 1`;
-
-/** Exact row count of every table of the restored database (PostgreSQL keys: "schema.table"; MariaDB/MySQL: "table"). */
+/**
+ * Exact row count of every table of the restored database (PostgreSQL keys: "schema.table", the same
+ * tables and query as the backup's count, row-counts.ts; MariaDB/MySQL: "table").
+ */
 export async function countRows(engine: Engine, conn: ConnectionSettings, database: string): Promise<Record<string, number>> {
   const redactor = new Redactor().add(conn.password);
   let out: string;
   if (engine === 'postgres') {
-    out = await runCapture('psql', 'psql', ['-X', '-w', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-c', PG_COUNTS], {
+    out = await runCapture('psql', 'psql', ['-X', '-w', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-c', PG_ROW_COUNTS_SQL], {
       ...process.env,
       PGHOST: conn.host,
       PGPORT: String(conn.port),
@@ -290,13 +290,7 @@ export async function countRows(engine: Engine, conn: ConnectionSettings, databa
     const sql = tables.map((t) => `SELECT '${t.replace(/'/g, "''")}', COUNT(*) FROM ${quoteMysqlIdent(database)}.${quoteMysqlIdent(t)}`).join(' UNION ALL ');
     out = await runCapture('mariadb', 'mariadb', [...args, '-e', sql], env, redactor, `counting rows in "${database}"`, 600_000);
   }
-  const counts: Record<string, number> = {};
-  for (const line of out.split('\n')) {
-    const tab = line.lastIndexOf('\t');
-    if (tab <= 0) continue;
-    counts[line.slice(0, tab)] = Number(line.slice(tab + 1));
-  }
-  return counts;
+  return parseRowCounts(out);
 }
 
 /** Differences between the restored and the expected row counts ("table: restored N, manifest M"). */

@@ -457,10 +457,12 @@ export async function probeServer(
 
 /**
  * The dump command: writes the dump to stdout. PostgreSQL: custom format (`pg_restore` input);
- * zstd/none turn off pg_dump's own compression (`-Z0`), gzip keeps its built-in default.
+ * zstd/none turn off pg_dump's own compression (`-Z0`), gzip keeps its built-in default; `snapshot` makes
+ * pg_dump read an exported snapshot (`--snapshot`).
  */
 export function dumpCommand(
   engine: Engine, conn: ConnectionSettings, database: string, compression: Compression, base?: NodeJS.ProcessEnv,
+  opts: { readonly snapshot?: string } = {},
 ): CommandSpec {
   if (engine === 'postgres') {
     return {
@@ -469,6 +471,8 @@ export function dumpCommand(
       args: [
         '--format=custom', '--no-password', '--lock-wait-timeout=120000',
         ...(compression === 'gzip' ? [] : ['--compress=0']),
+        // The snapshot exported by the row-count session (row-counts.ts): dump and counts see the same rows.
+        ...(opts.snapshot ? [`--snapshot=${opts.snapshot}`] : []),
       ],
       env: pgEnv(conn, database, base),
     };
@@ -489,6 +493,11 @@ export function dumpCommand(
     ],
     env: mysqlEnv(conn, base),
   };
+}
+
+/** A psql session reading SQL from its stdin (PostgreSQL), for the row-count snapshot session. */
+export function psqlSessionCommand(conn: ConnectionSettings, database: string, base?: NodeJS.ProcessEnv): CommandSpec {
+  return { name: 'psql', command: 'psql', args: ['-X', '-w', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1'], env: pgEnv(conn, database, base) };
 }
 
 /** External compressor between the dump tool and the upload, if any (gzip for SQL dumps is done in-process). */

@@ -9,6 +9,7 @@ import {
   pgDropDatabase, pgFingerprint, pgRecreateDatabase, PG_SEED, pgSeedBigTable, pgSql,
 } from './db';
 import type { Services } from './services';
+import { shQuote } from './tool-shims';
 import type { BackupConfig, Compression, Engine, TlsMode } from '../../../src/external-db/handler/config';
 import type { RestoreTarget } from '../../../src/external-db/handler/restore';
 
@@ -52,6 +53,10 @@ export interface EngineAdapter {
   killSession(id: string): Promise<void>;
   /** Number of open dump sessions of the handler. */
   dumpSessions(database: string): Promise<number>;
+  /** The key of a table in the manifest's `rowCounts` ("public.t" for PostgreSQL, "t" for MariaDB). */
+  rowCountKey(table: string): string;
+  /** A shell command running `sql` in `database`, for a tool shim (it inherits the dump tool's environment: the password). */
+  shellSql(database: string, sql: string): string;
 }
 
 export function engineAdapters(svc: Services): EngineAdapter[] {
@@ -100,6 +105,8 @@ export function engineAdapters(svc: Services): EngineAdapter[] {
     killSession: async (id) => { await pgSql(pg, 'postgres', `SELECT pg_terminate_backend(${Number(id)});`); },
     dumpSessions: async (database) => Number((await pgSql(pg, 'postgres',
       `SELECT count(*) FROM pg_stat_activity WHERE application_name = 'cdk-backup-dr' AND datname = '${database}' AND pid <> pg_backend_pid();`)).trim()),
+    rowCountKey: (table) => `public.${table}`,
+    shellSql: (database, sql) => `psql -X -w -q -v ON_ERROR_STOP=1 -d ${shQuote(database)} -c ${shQuote(sql)}`,
     wrongPasswordError: /failed \[connection\]: Cannot connect: psql exited with code 2 connecting to postgres server .*password authentication failed for user "bdr_admin"/,
     // Over TLS the server's FATAL message is lost with the connection: libpq reports the EOF.
     killedSessionError: /pg_dump exited with code 1 while dumping database "[^"]+".*Dumping the contents of table "big" failed.*(terminating connection|server closed the connection|SSL SYSCALL error: EOF detected)/,
@@ -134,6 +141,9 @@ export function engineAdapters(svc: Services): EngineAdapter[] {
     killSession: async (id) => { await mySql(my, undefined, `KILL ${Number(id)};`); },
     dumpSessions: async (database) => Number((await mySql(my, undefined,
       `SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE DB = '${database}' AND ID <> CONNECTION_ID();`)).trim()),
+    rowCountKey: (table) => table,
+    shellSql: (database, sql) => `mariadb --no-defaults --host=${my.host} --port=${my.port} --user=${my.user} --protocol=TCP --skip-ssl ` +
+      `--database=${shQuote(database)} -e ${shQuote(sql)}`,
     wrongPasswordError: /failed \[connection\]: .*Access denied for user 'bdr_admin'/,
     killedSessionError: /mariadb-dump exited with code \d+ while dumping database "[^"]+".*(Lost connection|2013|server has gone away|Error 1927|Connection was killed)/,
   };
