@@ -175,6 +175,9 @@ export class ProWorkloadStack extends Stack {
       environment,
       access,
       alarmTopic: this.vault.notificationTopic,
+      // The weekly restore drill runs as a Fargate task in the workload's VPC (the dump itself stays outside).
+      drillVpc: vpc,
+      drillVpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
     });
 
     // Run-time proof: restore testing and the recovery-point monitor come with the constructs above (PRO);
@@ -212,7 +215,9 @@ function exampleTable(scope: Construct, id: string): dynamodb.TableV2 {
 }
 
 function exampleVpc(scope: Construct): ec2.Vpc {
+  const cidr = '10.0.0.0/16';
   const vpc = new ec2.Vpc(scope, 'Vpc', {
+    ipAddresses: ec2.IpAddresses.cidr(cidr),
     maxAzs: 2, // zones of the placeholder account come from cdk.json's context: synth needs no AWS credentials
     natGateways: 0,
     subnetConfiguration: [{ name: 'data', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }],
@@ -226,6 +231,18 @@ function exampleVpc(scope: Construct): ec2.Vpc {
     })(),
   });
   const flowLog = vpc.addFlowLog('FlowLogs', { destination: ec2.FlowLogDestination.toCloudWatchLogs(flowLogs) });
+  // No internet route: the restore drill's task pulls its image from ECR and reads the dumps through endpoints,
+  // reachable over HTTPS from the VPC only.
+  vpc.addGatewayEndpoint('S3', { service: ec2.GatewayVpcEndpointAwsService.S3 });
+  const endpoints = new ec2.SecurityGroup(scope, 'EndpointsSecurityGroup', { vpc, description: 'VPC endpoints: HTTPS from the VPC', allowAllOutbound: false });
+  endpoints.addIngressRule(ec2.Peer.ipv4(cidr), ec2.Port.tcp(443), 'HTTPS from the VPC');
+  for (const [id, service] of [
+    ['EcrApi', ec2.InterfaceVpcEndpointAwsService.ECR],
+    ['EcrDocker', ec2.InterfaceVpcEndpointAwsService.ECR_DOCKER],
+    ['Logs', ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_LOGS],
+  ] as const) {
+    vpc.addInterfaceEndpoint(id, { service, securityGroups: [endpoints], open: false });
+  }
   for (const pack of NAG_COMPLIANCE_PACKS) {
     NagAcknowledgements.acknowledge(flowLog, `${pack}-IAMNoInlinePolicy`, 'aws-cdk-lib flow-log role: writes this VPC\'s flow logs to its log group');
     NagAcknowledgements.acknowledge(vpc, `${pack}-VPCDefaultSecurityGroupClosed`,

@@ -307,6 +307,8 @@ export function addDrillContainer(task: ecs.FargateTaskDefinition, options: {
     entryPoint: ['node', 'index.js'],
     command: ['drill'],
     environment,
+    // The whole task memory (CT.ECS.PR.7 wants a container limit): the drill is the only container.
+    memoryLimitMiB: Number(task.memoryMiB),
     logging: ecs.LogDrivers.awsLogs({ logGroup: options.logGroup, streamPrefix: 'drill' }),
     readonlyRootFilesystem: true,
   });

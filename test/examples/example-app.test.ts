@@ -50,6 +50,20 @@ describe('example app', () => {
     pro.hasResourceProperties('AWS::Scheduler::Schedule', { ScheduleExpression: 'rate(1 hour)', FlexibleTimeWindow: { Mode: 'OFF' } });
   });
 
+  test('Pro: the external CRM database has a weekly restore drill in the workload VPC, held against its 4-hour RTO', () => {
+    pro.hasResourceProperties('AWS::Scheduler::Schedule', {
+      ScheduleExpression: 'cron(0 3 ? * SAT *)',
+      Target: Match.objectLike({ EcsParameters: Match.objectLike({ TaskDefinitionArn: { Ref: Match.stringLikeRegexp('^CrmDumpDrillTask') } }) }),
+    });
+    pro.hasResourceProperties('AWS::ECS::TaskDefinition', {
+      ContainerDefinitions: [Match.objectLike({ Command: ['drill'], ReadonlyRootFilesystem: true })],
+    });
+    pro.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'DrillDurationSeconds', Threshold: 4 * 3600 });
+    // No route to the internet: the task reaches ECR, S3 and CloudWatch Logs through endpoints.
+    pro.resourceCountIs('AWS::EC2::VPCEndpoint', 4);
+    pro.resourceCountIs('AWS::EC2::NatGateway', 0);
+  });
+
   test('every alarm the library creates notifies someone', () => {
     for (const [name, t] of Object.entries(templates)) {
       for (const [id, alarm] of Object.entries(t.findResources('AWS::CloudWatch::Alarm'))) {
