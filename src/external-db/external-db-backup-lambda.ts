@@ -14,7 +14,7 @@ import {
   dumpJobIam, fargateDump, freshnessAlarm, grantDumpAccess, lambdaDump,
 } from './dump-job';
 import { DumpCompression, DumpCompute, DumpComputeKind, DumpDestination, dumpSecurityGroup } from './dump-options';
-import { ExternalDbEngine } from './external-db-engine';
+import { ExternalDbEngine, ExternalDbEngineFamily } from './external-db-engine';
 import { BackupCatalogMetadata, CatalogResourceType } from '../core/catalog-metadata';
 import { BackupContent } from '../core/content';
 import { DeploymentEnvironment } from '../core/environment';
@@ -299,6 +299,13 @@ export class ExternalDbBackupLambda extends Construct {
     schedule?: string;
   }): RestoreDrill | undefined {
     const off = 'or turn the drill off with restoreTesting: { enabled: false }';
+    if (props.engine.family === ExternalDbEngineFamily.MYSQL) {
+      Annotations.of(this).addWarningV2('cdk-backup-dr:external-db-drill-mysql',
+        'no restore drill for MySQL sources yet: the throw-away server the image can start is MariaDB, which does not load MySQL 8 ' +
+        'dumps (utf8mb4_0900_* collations). Restore-test the dumps with the restore CLI into a MySQL 8 server (docs/external-db-restore.md) ' +
+        `(${off})`);
+      return undefined;
+    }
     if (!c.databases) {
       Annotations.of(this).addWarningV2('cdk-backup-dr:external-db-drill-needs-databases',
         `no restore drill: the drill reads the dumps without access to the connection secret, so it needs the database names; pass databases: ['<dbname>'] (${off})`);

@@ -368,6 +368,15 @@ test('without a database list the drill cannot know what to restore (it has no a
     "^no restore drill: .*needs the database names; pass databases: \\['<dbname>'\\] \\(or turn the drill off with restoreTesting: \\{ enabled: false \\}\\)"));
 });
 
+test('MySQL sources: no drill (the image\'s throw-away server is MariaDB, which cannot load MySQL 8 dumps), a warning that says so', () => {
+  const { t, stack, dump } = setup({ engine: ExternalDbEngine.mysql(8) });
+  expect(dump.restoreDrill).toBeUndefined();
+  noDrill(t);
+  Annotations.fromStack(stack).hasWarning('/TestStack/Dump', Match.stringLikeRegexp('^no restore drill for MySQL sources yet: .*utf8mb4_0900'));
+  // MariaDB sources do get one.
+  expect(setup({ engine: ExternalDbEngine.mariadb(10) }).dump.restoreDrill).toBeDefined();
+});
+
 test('the drill task uses the dump image\'s staged asset: one image for dump and drill', () => {
   const { stack } = setup();
   const assembly = (stack.node.root as App).synth();
