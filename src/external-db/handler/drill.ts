@@ -211,7 +211,7 @@ export async function startMariadb(opts: { workDir?: string } = {}): Promise<Thr
     fs.mkdirSync(data);
     if (isRoot()) await run('chown', ['-R', 'mysql:mysql', dir]);
     await run('mariadb-install-db', ['--no-defaults', ...userArgs, `--datadir=${data}`, '--skip-test-db', '--auth-root-authentication-method=normal']);
-    const server = fs.existsSync('/usr/sbin/mariadbd') ? '/usr/sbin/mariadbd' : 'mariadbd';
+    const server = ['/usr/sbin/mariadbd', '/usr/libexec/mariadbd'].find((f) => fs.existsSync(f)) ?? 'mariadbd';
     child = spawn(server, ['--no-defaults', ...userArgs, `--datadir=${data}`, '--bind-address=127.0.0.1', `--port=${port}`,
       `--socket=${path.join(dir, 'sock')}`, `--pid-file=${path.join(dir, 'pid')}`, `--log-error=${path.join(dir, 'log')}`,
       // Restored events exist but never run (OFF, not DISABLED: a dump's DROP/CREATE EVENT needs the scheduler).

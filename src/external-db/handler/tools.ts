@@ -376,10 +376,20 @@ export const ENGINE_TOOLS: Readonly<Record<Engine, { readonly dump: string; read
   mariadb: { dump: 'mariadb-dump', client: 'mariadb', restore: 'mariadb' },
 };
 
-/** Every binary a job of `engine` spawns (the compressor included). */
+/**
+ * What the restore drill spawns to start its throw-away server (drill.ts). MySQL sources have no drill: their
+ * dumps need a MySQL 8 server, which the image does not carry (the construct warns).
+ */
+const DRILL_TOOLS: Record<Engine, string[]> = {
+  postgres: ['initdb', 'pg_ctl', 'runuser'],
+  mysql: [],
+  mariadb: ['mariadb-install-db', 'mariadbd'],
+};
+
+/** Every binary a job of `engine` spawns (the compressor and the drill's server included). */
 export function engineTools(engine: Engine): string[] {
   const t = ENGINE_TOOLS[engine];
-  return [...new Set([t.dump, t.client, t.restore, 'zstd'])].sort();
+  return [...new Set([t.dump, t.client, t.restore, 'zstd', ...DRILL_TOOLS[engine]])].sort();
 }
 
 // ---------------------------------------------------------------------------------------------------
