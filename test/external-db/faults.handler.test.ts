@@ -279,9 +279,21 @@ describeWithServices('external-db handler faults', (svc) => {
       const lines: string[] = [];
       // One 5 MiB part allowed: the ~14 MB dump exceeds it.
       const err = await expectRunError(runBackup(config('size-limit'), deps(lines, { maxParts: 1 })));
-      expect(err.message).toMatch(/failed \[size\]: The dump exceeds 5242880 bytes \(1 parts of the part size computed from MAX_DATABASE_SIZE_BYTES\): raise MAX_DATABASE_SIZE_BYTES/);
+      expect(err.message).toMatch(/failed \[size\]: The dump exceeds 5242880 bytes \(1 parts of 5242880 bytes, the part size computed from MAX_DATABASE_SIZE_BYTES: raise MAX_DATABASE_SIZE_BYTES\)/);
       await expectCleanFailure('size-limit', lines, err, 'size');
       await waitFor('the dump session to end', async () => ((await db.dumpSessions(database)) === 0 ? true : undefined), 10_000);
+    });
+
+    test('parts are sized from the database\'s size on disk when that is smaller than MAX_DATABASE_SIZE_BYTES allows', async () => {
+      const lines: string[] = [];
+      // MAX 100 GiB alone would need 11 MiB parts; this small database gets S3's minimum, 5 MiB (one part allowed here).
+      const err = await expectRunError(runBackup(config('size-headroom', { maxDatabaseSizeBytes: 100 * 1024 ** 3 }), deps(lines, { maxParts: 1 })));
+      expect(err.message).toMatch(
+        /failed \[size\]: The dump exceeds 5242880 bytes \(1 parts of 5242880 bytes, sized for 4 times the database's \d+ bytes on disk: a dump this much larger/);
+      const started = lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((o) => o.msg === 'backup started')!;
+      expect(started).toMatchObject({ partSizeBytes: 5 * 1024 * 1024, databaseBytes: expect.any(Number) });
+      expect(started.databaseBytes as number).toBeGreaterThan(1024 * 1024);
+      await expectCleanFailure('size-headroom', lines, err, 'size');
     });
 
     test('the stored object\'s size differs from the bytes streamed: removed, no manifest', async () => {

@@ -55,6 +55,9 @@ describeWithServices('external-db handler: the PostgreSQL server stops mid-dump'
     await server.sql('postgres', `CREATE DATABASE ${database}`);
     await pgSeedBigTable(pg, database);
     await pgSql(pg, database, 'CREATE SEQUENCE invoice_seq START 1000; SELECT nextval(\'invoice_seq\');');
+    // The throw-away server runs with synchronous_commit off: a checkpoint makes the fixture survive the
+    // immediate shutdown below (under load its last commits could still be in the WAL buffers).
+    await server.sql('postgres', 'CHECKPOINT');
     proxy = await FaultProxy.start(svc.s3.endpoint);
     proxied = testS3Client(svc.s3, proxy.endpoint);
   });

@@ -16,7 +16,7 @@ import { describeWithServices, ensureBucket, listUploads, testS3Client, uniquePr
 import { cleanUpFailedUpload, parseDbSecret } from '../../src/external-db/handler/aws';
 import { BackupRunError, emfRecord, runBackup } from '../../src/external-db/handler/backup';
 import {
-  backupKeys, BackupConfig, computePartSize, configFromEnv, dumpObjectFormat, Engine, GiB, MiB, normalizePrefix, S3_MAX_PARTS,
+  backupKeys, BackupConfig, computePartSize, configFromEnv, dumpObjectFormat, Engine, GiB, MiB, normalizePrefix, partSizeForDatabase, S3_MAX_PARTS,
 } from '../../src/external-db/handler/config';
 import { handler } from '../../src/external-db/handler/index';
 import { parseRestoreArgs, parseS3Uri } from '../../src/external-db/handler/restore';
@@ -26,6 +26,20 @@ import {
 } from '../../src/external-db/handler/tools';
 
 jest.setTimeout(30_000);
+
+describe('partSizeForDatabase', () => {
+  test('from the database\'s size on disk (x4), at least 5 MiB, never above the part size of MAX_DATABASE_SIZE_BYTES', () => {
+    expect(partSizeForDatabase(100 * MiB, 100 * GiB)).toBe(5 * MiB);
+    expect(partSizeForDatabase(12 * GiB, 100 * GiB)).toBe(5 * MiB);
+    expect(partSizeForDatabase(30 * GiB, 1024 * GiB)).toBe(computePartSize(120 * GiB));
+    expect(partSizeForDatabase(30 * GiB, 1024 * GiB)).toBe(13 * MiB);
+    expect(partSizeForDatabase(80 * GiB, 100 * GiB)).toBe(computePartSize(100 * GiB));
+  });
+
+  test('unknown or empty size: the part size of MAX_DATABASE_SIZE_BYTES', () => {
+    for (const size of [undefined, 0, Number.NaN, -1]) expect(partSizeForDatabase(size, 100 * GiB)).toBe(computePartSize(100 * GiB));
+  });
+});
 
 describe('computePartSize', () => {
   test.each([

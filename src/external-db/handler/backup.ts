@@ -16,7 +16,8 @@ import {
   cleanUpFailedUpload, isAccessDenied, createS3Client, createSecretsManagerClient, DbSecret, SecretError, SecretFetcher, secretsManagerFetcher,
 } from './aws';
 import {
-  backupKeys, BackupConfig, Compression, computePartSize, ConfigError, DEFAULT_QUEUE_SIZE, dumpObjectFormat, Engine, MiB,
+  backupKeys, BackupConfig, Compression, computePartSize, ConfigError, DATABASE_SIZE_HEADROOM, DEFAULT_QUEUE_SIZE, dumpObjectFormat, Engine, MiB,
+  partSizeForDatabase,
   S3_MAX_PARTS, TlsMode, validateDatabaseName,
 } from './config';
 import { PgSnapshotSession, RowCountTap } from './row-counts';
@@ -217,7 +218,7 @@ class DumpMeter extends Transform {
   private readonly hash = createHash('sha256');
 
   constructor(
-    private readonly maxBytes: number, private readonly maxParts: number, private readonly waitForTools: () => Promise<Error | undefined>,
+    private readonly maxBytes: number, private readonly limitReason: string, private readonly waitForTools: () => Promise<Error | undefined>,
   ) {
     super({ highWaterMark: MiB });
   }
@@ -225,9 +226,7 @@ class DumpMeter extends Transform {
   public _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
     this.bytes += chunk.length;
     if (this.bytes > this.maxBytes) {
-      cb(new BackupError('size',
-        `The dump exceeds ${this.maxBytes} bytes (${this.maxParts} parts of the part size computed from MAX_DATABASE_SIZE_BYTES): ` +
-        'raise MAX_DATABASE_SIZE_BYTES', this.bytes));
+      cb(new BackupError('size', `The dump exceeds ${this.maxBytes} bytes (${this.limitReason})`, this.bytes));
       return;
     }
     this.hash.update(chunk);
@@ -286,7 +285,10 @@ interface RunContext {
   readonly logger: Logger;
   readonly now: () => number;
   readonly baseEnv?: NodeJS.ProcessEnv;
+  /** Part size of the upload (per database: `partSizeForDatabase`). */
   readonly partSize: number;
+  /** Why the dump is limited to partSize x maxParts, and the fix, for the size error. */
+  readonly partSizeReason: string;
   readonly queueSize: number;
   readonly failureGraceMs: number;
   readonly maxParts: number;
@@ -306,6 +308,8 @@ interface StreamOptions {
   readonly snapshot?: string;
   /** Resolves when a session the dump depends on ended: fails the dump at once. */
   readonly sessionLost?: Promise<Error>;
+  /** Called once every tool exited cleanly (all bytes read), while the upload's last parts may still be in flight. */
+  readonly onToolsDone?: () => void;
 }
 
 function deadlineMessage(ctx: RunContext, database: string, startedAt: number, bytes: number): string {
@@ -336,9 +340,11 @@ async function streamDump(
     const bad = tools.find((t) => t.exitInfo && !succeeded(t.exitInfo));
     return bad ? new BackupError('dump', bad.describeFailure(redactor, `while dumping database "${database}" ${where}`).message) : undefined;
   };
-  const meter = new DumpMeter(ctx.partSize * ctx.maxParts, ctx.maxParts, async () => {
+  const meter = new DumpMeter(ctx.partSize * ctx.maxParts, ctx.partSizeReason, async () => {
     await Promise.all(tools.map((t) => t.closed));
-    return firstToolFailure();
+    const toolFailure = firstToolFailure();
+    if (!toolFailure) opts.onToolsDone?.();
+    return toolFailure;
   });
 
   const fail = (err: Error): void => {
@@ -498,6 +504,16 @@ async function backupDatabase(ctx: RunContext, database: string): Promise<Databa
     throw new BackupError('version', (err as Error).message);
   }
 
+  // Parts sized for this database (flat upload memory for small and large databases alike).
+  const partSize = partSizeForDatabase(server.databaseBytes, config.maxDatabaseSizeBytes);
+  const dbCtx: RunContext = {
+    ...ctx,
+    partSize,
+    partSizeReason: partSize < ctx.partSize
+      ? `${ctx.maxParts} parts of ${partSize} bytes, sized for ${DATABASE_SIZE_HEADROOM} times the database's ${server.databaseBytes} bytes on disk: ` +
+        'a dump this much larger than its database is not expected; please report it with the database\'s size and the dump\'s'
+      : `${ctx.maxParts} parts of ${partSize} bytes, the part size computed from MAX_DATABASE_SIZE_BYTES: raise MAX_DATABASE_SIZE_BYTES`,
+  };
   const runId = randomBytes(3).toString('hex');
   const fmt = dumpObjectFormat(config.engine, config.compression);
   const keys = backupKeys(config.prefix, database, startedAt, runId, fmt.extension);
@@ -509,7 +525,8 @@ async function backupDatabase(ctx: RunContext, database: string): Promise<Databa
     tls: server.tls,
     compression: config.compression,
     key: keys.objectKey,
-    partSizeBytes: ctx.partSize,
+    databaseBytes: server.databaseBytes,
+    partSizeBytes: partSize,
   });
 
   // PostgreSQL: a session exports the snapshot pg_dump reads, and counts the rows in it once the dump
@@ -527,13 +544,20 @@ async function backupDatabase(ctx: RunContext, database: string): Promise<Databa
         throw new BackupError('dump', redactor.redact((err as Error).message));
       }
     }
-    streamed = await streamDump(ctx, database, conn, keys.objectKey, fmt.contentType, startedAt,
-      { snapshot: session?.snapshot, sessionLost: session?.lost });
+    // PostgreSQL: the rows are counted once pg_dump has exited (not competing with it), in its snapshot,
+    // while the upload's last parts and its completion are still in flight.
+    let counting: Promise<Record<string, number>> | undefined;
+    const startCount = session ? () => {
+      counting = session!.countRows(remaining());
+      counting.catch(() => undefined); // awaited below, after the upload
+    } : undefined;
+    streamed = await streamDump(dbCtx, database, conn, keys.objectKey, fmt.contentType, startedAt,
+      { snapshot: session?.snapshot, sessionLost: session?.lost, onToolsDone: startCount });
     rowCounts = streamed.rowCounts;
     if (session) {
-      // After the dump (not competing with it), in the dump's snapshot; a failure fails the backup.
+      // A failure fails the backup.
       try {
-        rowCounts = await session.countRows(remaining());
+        rowCounts = await (counting ?? session.countRows(remaining()));
       } catch (err) {
         await cleanUpFailedUpload(ctx.s3, config.bucket, keys.objectKey, undefined);
         if (remaining() <= 0) throw new BackupError('deadline', deadlineMessage(ctx, database, startedAt, streamed.bytes), streamed.bytes);
@@ -585,7 +609,7 @@ async function backupDatabase(ctx: RunContext, database: string): Promise<Databa
     objectKey: keys.objectKey,
     objectETag: streamed.etag,
     objectVersionId: streamed.versionId,
-    partSizeBytes: ctx.partSize,
+    partSizeBytes: partSize,
     kmsKeyId: config.kmsKeyId,
     objectives: { rpoMinutes: config.rpoMinutes, rtoMinutes: config.rtoMinutes },
     environment: config.environment,
@@ -689,6 +713,7 @@ export async function runBackup(config: BackupConfig, deps: BackupDeps = {}): Pr
     now,
     baseEnv: deps.baseEnv,
     partSize,
+    partSizeReason: '',
     queueSize: config.queueSize ?? DEFAULT_QUEUE_SIZE,
     failureGraceMs: deps.failureGraceMs ?? Math.min(10_000, Math.max(1_000, Math.floor(config.safetyMarginMs / 4))),
     maxParts: deps.maxParts ?? S3_MAX_PARTS,

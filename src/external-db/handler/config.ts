@@ -195,6 +195,21 @@ export function computePartSize(maxObjectBytes: number): number {
   return size;
 }
 
+/** Headroom of the part size over a database's size on disk: its dump is not expected to be larger than this multiple. */
+export const DATABASE_SIZE_HEADROOM = 4;
+
+/**
+ * Part size of one database's dump. From its size on disk when the server reports it (x
+ * DATABASE_SIZE_HEADROOM), so databases up to ~12 GiB upload in 5 MiB parts and the memory of the upload
+ * buffers does not grow with the database; never larger than the part size for MAX_DATABASE_SIZE_BYTES,
+ * which is used when the size is unknown.
+ */
+export function partSizeForDatabase(databaseBytes: number | undefined, maxObjectBytes: number): number {
+  const forMax = computePartSize(maxObjectBytes);
+  if (databaseBytes === undefined || !Number.isFinite(databaseBytes) || databaseBytes <= 0) return forMax;
+  return Math.min(forMax, computePartSize(DATABASE_SIZE_HEADROOM * databaseBytes));
+}
+
 /** Approximate peak memory of the upload buffers (parts in flight, the one being filled, concat copies). */
 export function estimateUploadMemoryBytes(partSize: number, queueSize: number = DEFAULT_QUEUE_SIZE): number {
   return (queueSize + 2) * partSize;

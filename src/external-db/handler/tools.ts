@@ -260,6 +260,11 @@ export interface ServerInfo {
   readonly tls: boolean;
   /** MySQL family: whether the server is MariaDB. */
   readonly isMariaDb?: boolean;
+  /**
+   * Size of the database on disk, in bytes (PostgreSQL `pg_database_size`, MySQL family: data and index
+   * length of its tables), when the server reports it; sizes the upload's parts.
+   */
+  readonly databaseBytes?: number;
 }
 
 export interface CommandSpec {
@@ -413,6 +418,11 @@ export async function compressorVersion(compression: Compression, redactor: Reda
   return out.trim();
 }
 
+const sizeOrUndefined = (text: string | undefined): number | undefined => {
+  const n = Number(text);
+  return text !== undefined && text.trim() !== '' && Number.isFinite(n) && n >= 0 ? n : undefined;
+};
+
 /**
  * Connects once with the same settings as the dump (fails fast and clearly on a wrong password, an
  * unreachable host or missing TLS) and reads the server version.
@@ -427,13 +437,15 @@ export async function probeServer(
     if (engine === 'postgres') {
       out = await runCapture('psql', 'psql', [
         '-X', '-w', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-c',
-        "select current_setting('server_version_num') || '|' || coalesce((select ssl::text from pg_stat_ssl where pid = pg_backend_pid()), 'false') || '|' || current_setting('server_version')",
+        "select current_setting('server_version_num') || '|' || coalesce((select ssl::text from pg_stat_ssl where pid = pg_backend_pid()), 'false') || '|' || " +
+        "pg_database_size(current_database()) || '|' || current_setting('server_version')",
       ], pgEnv(conn, database, base), redactor, `connecting to ${where}`, timeoutMs);
     } else {
       const client = ENGINE_TOOLS[engine].client;
       out = await runCapture(client, client, [
         '--no-defaults', ...mysqlConnArgs(engine, conn), '--batch', '--skip-column-names',
-        "--execute=SELECT VERSION(); SHOW SESSION STATUS LIKE 'Ssl_cipher'",
+        "--execute=SELECT VERSION(); SHOW SESSION STATUS LIKE 'Ssl_cipher'; " +
+        "SELECT 'size', COALESCE(SUM(data_length + index_length), 0) FROM information_schema.tables WHERE table_schema = DATABASE()",
         `--database=${database}`,
       ], mysqlEnv(conn, base), redactor, `connecting to ${where}`, timeoutMs);
     }
@@ -442,19 +454,23 @@ export async function probeServer(
   }
   if (engine === 'postgres') {
     const line = out.trim().split(/\r?\n/).pop() ?? '';
-    const [num, ssl, ...version] = line.split('|');
-    const info: ServerInfo = { version: version.join('|'), major: pgMajorFromVersionNum(Number(num)), tls: ssl === 'true' || ssl === 't' };
+    const [num, ssl, size, ...version] = line.split('|');
+    const info: ServerInfo = {
+      version: version.join('|'), major: pgMajorFromVersionNum(Number(num)), tls: ssl === 'true' || ssl === 't', databaseBytes: sizeOrUndefined(size),
+    };
     if (conn.tlsMode !== 'disable' && !info.tls) {
       throw new ConnectionError(`TLS required (TLS_MODE=${conn.tlsMode}) but the connection to ${where} is not encrypted`);
     }
     return info;
   }
-  // Line 1: VERSION(); line 2: "Ssl_cipher<TAB><cipher or empty>".
+  // Line 1: VERSION(); then "Ssl_cipher<TAB><cipher or empty>" and "size<TAB><bytes>".
   const lines = out.split(/\r?\n/);
   const version = (lines[0] ?? '').trim();
-  const cipher = (lines.find((l) => l.startsWith('Ssl_cipher'))?.split('\t')[1] ?? '').trim();
+  const field = (name: string) => (lines.find((l) => l.startsWith(`${name}\t`))?.split('\t')[1] ?? '').trim();
+  const cipher = field('Ssl_cipher');
   const info: ServerInfo = {
     version, major: Number(/^(\d+)/.exec(version)?.[1] ?? NaN), tls: cipher.length > 0, isMariaDb: /mariadb/i.test(version),
+    databaseBytes: sizeOrUndefined(field('size')),
   };
   if (conn.tlsMode !== 'disable' && !info.tls) {
     throw new ConnectionError(
