@@ -469,7 +469,10 @@ export async function probeServer(
   const field = (name: string) => (lines.find((l) => l.startsWith(`${name}\t`))?.split('\t')[1] ?? '').trim();
   const cipher = field('Ssl_cipher');
   const info: ServerInfo = {
-    version, major: Number(/^(\d+)/.exec(version)?.[1] ?? NaN), tls: cipher.length > 0, isMariaDb: /mariadb/i.test(version),
+    version,
+    major: Number(/^(\d+)/.exec(version)?.[1] ?? NaN),
+    tls: cipher.length > 0,
+    isMariaDb: /mariadb/i.test(version),
     databaseBytes: sizeOrUndefined(field('size')),
   };
   if (conn.tlsMode !== 'disable' && !info.tls) {
