@@ -4,7 +4,6 @@ import { App, Duration, Size, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import {
@@ -12,23 +11,12 @@ import {
   ExternalDbBackupLambda, ExternalDbBackupLambdaProps, ExternalDbEngine, RecoveryTier, TeamAccess,
 } from '../../src';
 import { synthTemplate, testStack } from '../support/app';
+import { buildDump } from './support/dump-construct';
 
-const { PRO, DEV } = DeploymentEnvironment;
+const { DEV } = DeploymentEnvironment;
 
 function setup(overrides: Partial<ExternalDbBackupLambdaProps> = {}, stack: Stack = testStack()) {
-  const key = new kms.Key(stack, 'ArchiveKey', { enableKeyRotation: true });
-  const bucket = new s3.Bucket(stack, 'Archive', { encryption: s3.BucketEncryption.KMS, encryptionKey: key, enforceSSL: true });
-  const connectionSecret = new secretsmanager.Secret(stack, 'Conn');
-  const dump = new ExternalDbBackupLambda(stack, 'Dump', {
-    engine: ExternalDbEngine.postgres(16),
-    connectionSecret,
-    destination: DumpDestination.bucket(bucket, { prefix: 'external-db/crm/' }),
-    objectives: { rpo: Duration.hours(1), rto: Duration.hours(4) },
-    environment: PRO,
-    databases: ['crm', 'billing'],
-    ...overrides,
-  });
-  return { stack, dump, bucket, key, connectionSecret };
+  return buildDump(stack, overrides);
 }
 
 describe('ExternalDbBackupLambda', () => {

@@ -4,16 +4,14 @@ import { App, Duration, Size, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
-import * as kms from 'aws-cdk-lib/aws-kms';
-import * as s3 from 'aws-cdk-lib/aws-s3';
-import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import {
-  DeploymentEnvironment, DumpCompute, DumpDestination, ExternalDbBackupLambda, ExternalDbBackupLambdaProps, ExternalDbEngine, RestoreDrill,
+  DeploymentEnvironment, DumpCompute, ExternalDbBackupLambdaProps, ExternalDbEngine, RestoreDrill,
 } from '../../src';
 import { drillEmf } from '../../src/external-db/handler/drill';
 import { TEST_CONTEXT, TEST_ENV, synthTemplate, testStack } from '../support/app';
 import { nagFindings } from '../support/nag';
+import { buildDump } from './support/dump-construct';
 
 /*
  * ExternalDbBackupLambda gets a restore drill by default (PRO and QA): a Fargate task from the dump
@@ -27,21 +25,7 @@ const { PRO, QA, DEV } = DeploymentEnvironment;
 
 function build(stack: Stack, overrides: Partial<ExternalDbBackupLambdaProps> = {}, withVpc = true) {
   const vpc = withVpc ? new ec2.Vpc(stack, 'Vpc', { maxAzs: 2, natGateways: 1 }) : undefined;
-  const key = new kms.Key(stack, 'ArchiveKey', { enableKeyRotation: true });
-  const bucket = new s3.Bucket(stack, 'Archive', { encryption: s3.BucketEncryption.KMS, encryptionKey: key, enforceSSL: true });
-  const connectionSecret = new secretsmanager.Secret(stack, 'Conn');
-  const dump = new ExternalDbBackupLambda(stack, 'Dump', {
-    engine: ExternalDbEngine.postgres(16),
-    connectionSecret,
-    destination: DumpDestination.bucket(bucket, { prefix: 'external-db/crm/' }),
-    objectives: { rpo: Duration.hours(1), rto: Duration.hours(4) },
-    environment: PRO,
-    databases: ['crm', 'billing'],
-    vpc,
-    compute: DumpCompute.fargate(),
-    ...overrides,
-  });
-  return { stack, dump, vpc, bucket, key, connectionSecret };
+  return { ...buildDump(stack, { vpc, compute: DumpCompute.fargate(), ...overrides }), vpc };
 }
 
 function setup(overrides: Partial<ExternalDbBackupLambdaProps> = {}, withVpc = true) {
