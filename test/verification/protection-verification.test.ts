@@ -177,7 +177,8 @@ test('two selections of one policy and type (other validation window) select by 
     [2, [{ Key: 'aws:ResourceTag/cdk-backup-dr-restore-test', Value: 'Pro_rpo1440m_rto480m_DDB_1' }]],
     [5, [{ Key: 'aws:ResourceTag/cdk-backup-dr-restore-test', Value: 'Pro_rpo1440m_rto480m_DDB_2' }]],
   ]);
-  const tagsOf = (table: dynamodb.TableV2) => t.toJSON().Resources[stack.getLogicalId(table.node.defaultChild as dynamodb.CfnGlobalTable)].Properties.Replicas[0].Tags;
+  const tagsOf = (table: dynamodb.TableV2) =>
+    t.toJSON().Resources[stack.getLogicalId(table.node.defaultChild as dynamodb.CfnGlobalTable)].Properties.Replicas[0].Tags;
   for (const table of first) expect(tagsOf(table)).toContainEqual({ Key: 'cdk-backup-dr-restore-test', Value: 'Pro_rpo1440m_rto480m_DDB_1' });
   expect(tagsOf(second[0])).toContainEqual({ Key: 'cdk-backup-dr-restore-test', Value: 'Pro_rpo1440m_rto480m_DDB_2' });
   expect(tagsOf(second[0])).toContainEqual({ Key: 'cdk-backup-dr:policy', Value: 'Pro-rpo1440m-rto480m' });
