@@ -53,7 +53,8 @@ describeWithServices('external-db handler: the PostgreSQL server stops mid-dump'
     server = await ThrowawayPostgres.create();
     pg = { host: server.host, port: server.port, user: server.user, password: server.password, major: svc.pg.major };
     await server.sql('postgres', `CREATE DATABASE ${database}`);
-    await pgSeedBigTable(pg, database);
+    // ~72 MB of rows: far more than the upload buffers hold while a part is held, so pg_dump is still reading when the server stops.
+    await pgSeedBigTable(pg, database, 1_000_000);
     await pgSql(pg, database, 'CREATE SEQUENCE invoice_seq START 1000; SELECT nextval(\'invoice_seq\');');
     // The throw-away server runs with synchronous_commit off: a checkpoint makes the fixture survive the
     // immediate shutdown below (under load its last commits could still be in the WAL buffers).
@@ -80,6 +81,8 @@ describeWithServices('external-db handler: the PostgreSQL server stops mid-dump'
       "SELECT pid FROM pg_stat_activity WHERE application_name = 'cdk-backup-dr' AND query LIKE 'COPY public.big %'")).trim() || undefined));
     await waitFor('a held part upload', async () => (proxy.heldCount > 0 ? true : undefined));
 
+    expect(await server.sql('postgres', "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'cdk-backup-dr' AND query LIKE 'COPY public.big %'"))
+      .toMatch(/^1\s*$/); // pg_dump is still reading the big table
     // WHEN the server itself stops (immediate shutdown: every backend is gone at once)
     await server.stop('immediate');
     proxy.setMode('pass');
@@ -107,6 +110,6 @@ describeWithServices('external-db handler: the PostgreSQL server stops mid-dump'
       target: { host: server.host, port: server.port, username: server.user, password: server.password, database: 'bdr_stopped_dst', tlsMode: 'disable' },
     }, { s3, log: () => undefined });
     expect(await fingerprint('bdr_stopped_dst')).toBe(expected);
-    expect(expected).toMatch(/^400000:[0-9a-f]{32}\n10\d\d\n$/);
+    expect(expected).toMatch(/^1000000:[0-9a-f]{32}\n10\d\d\n$/);
   });
 });
