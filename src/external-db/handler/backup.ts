@@ -11,7 +11,6 @@ import {
   AbortMultipartUploadCommand, CreateMultipartUploadCommand, DeleteObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client,
 } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { Upload } from '@aws-sdk/lib-storage';
 import {
   cleanUpFailedUpload, isAccessDenied, createS3Client, createSecretsManagerClient, DbSecret, SecretError, SecretFetcher, secretsManagerFetcher,
 } from './aws';
@@ -20,6 +19,7 @@ import {
   partSizeForDatabase,
   S3_MAX_PARTS, TlsMode, validateDatabaseName,
 } from './config';
+import { uploadPooled } from './multipart';
 import { PgSnapshotSession, RowCountTap } from './row-counts';
 import {
   checkVersions, compressCommand, compressorVersion, ConnectionError, ConnectionSettings, dumpCommand, isMysqlFamily, probeServer,
@@ -418,20 +418,9 @@ async function streamDump(
 
   const client = guardClient(ctx.s3, abort.signal, (id) => { uploadId = id; }, (err, command) => fail(new BackupError('upload',
     `S3 ${command} for s3://${config.bucket}/${objectKey} failed after retries: ${describeError(err)}`, meter.bytes)));
-  const upload = new Upload({
-    client,
-    queueSize: ctx.queueSize,
-    partSize: ctx.partSize,
-    leavePartsOnError: false,
-    params: {
-      Bucket: config.bucket,
-      Key: objectKey,
-      Body: meter,
-      ContentType: contentType,
-      ...(config.kmsKeyId ? { ServerSideEncryption: 'aws:kms', SSEKMSKeyId: config.kmsKeyId, BucketKeyEnabled: true } : {}),
-    },
+  const done = uploadPooled(client, meter, { bucket: config.bucket, key: objectKey, contentType, kmsKeyId: config.kmsKeyId }, {
+    partSize: ctx.partSize, queueSize: ctx.queueSize, maxParts: S3_MAX_PARTS,
   });
-  const done = upload.done();
   done.catch(() => undefined);
 
   try {
@@ -449,13 +438,13 @@ async function streamDump(
         });
       }
     }
-    return { bytes: meter.bytes, sha256: meter.sha256, etag: out.ETag, versionId: out.VersionId, rowCounts };
+    return { bytes: meter.bytes, sha256: meter.sha256, etag: out.etag, versionId: out.versionId, rowCounts };
   } catch (err) {
     finished = true;
     if (deadlineTimer) clearTimeout(deadlineTimer);
     fail(err as Error);
     const error = failure!;
-    // Let lib-storage wind down (it aborts the upload itself), then make sure ourselves.
+    // Let the upload wind down (its requests were cancelled), then abort it and remove what it left.
     await Promise.race([done.catch(() => undefined), sleep(ctx.failureGraceMs)]);
     await Promise.race([Promise.all(tools.map((t) => t.exited)), sleep(3_000)]);
     const problems = await cleanUpFailedUpload(ctx.s3, config.bucket, objectKey, uploadId);

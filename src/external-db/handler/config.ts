@@ -210,11 +210,6 @@ export function partSizeForDatabase(databaseBytes: number | undefined, maxObject
   return Math.min(forMax, computePartSize(DATABASE_SIZE_HEADROOM * databaseBytes));
 }
 
-/** Approximate peak memory of the upload buffers (parts in flight, the one being filled, concat copies). */
-export function estimateUploadMemoryBytes(partSize: number, queueSize: number = DEFAULT_QUEUE_SIZE): number {
-  return (queueSize + 2) * partSize;
-}
-
 /** File name extension and content type of the dump object. */
 export function dumpObjectFormat(engine: Engine, compression: Compression): { extension: string; contentType: string; format: string } {
   if (engine === 'postgres') {

@@ -1,0 +1,126 @@
+/**
+ * Streams bytes into one S3 object with a multipart upload whose part buffers are reused: `queueSize + 1`
+ * buffers of `partSize` bytes are allocated once and refilled, part after part.
+ *
+ * Why not `@aws-sdk/lib-storage`'s `Upload`: it concatenates each part from the stream's chunks into a
+ * freshly allocated buffer (`Buffer.concat`), so every byte of the dump lands in memory the process has
+ * never touched. Page faults on fresh memory are what that costs, and on the Lambda/Firecracker machines
+ * the benchmark runs on they made the concatenation the handler's largest CPU cost (bench/dump.ts,
+ * `npm run bench:dump`). Reused buffers are touched once, and keep memory flat.
+ *
+ * Contract: the source's chunks are copied before the next one is read, so the source may reuse them.
+ * A part buffer goes back to the pool only when its UploadPart settled (the SDK's retries resend it).
+ * On failure nothing is aborted here: the caller owns clean-up (cleanUpFailedUpload in aws.ts), which
+ * also removes an object completed despite a failure.
+ */
+import {
+  CompleteMultipartUploadCommand, CompletedPart, CreateMultipartUploadCommand, PutObjectCommand, S3Client, UploadPartCommand,
+} from '@aws-sdk/client-s3';
+
+export interface PooledUploadTarget {
+  readonly bucket: string;
+  readonly key: string;
+  readonly contentType: string;
+  /** SSE-KMS with this key (and an S3 Bucket Key); otherwise the bucket's default encryption. */
+  readonly kmsKeyId?: string;
+}
+
+export interface PooledUploadOptions {
+  readonly partSize: number;
+  /** Parts uploading at once; memory is (queueSize + 1) x partSize. */
+  readonly queueSize: number;
+  /** S3's limit (10,000 parts): a longer stream fails before asking S3 for part maxParts + 1 (the caller's size check comes first). */
+  readonly maxParts: number;
+}
+
+export interface PooledUploadResult {
+  readonly etag?: string;
+  readonly versionId?: string;
+  readonly parts: number;
+}
+
+/** Uploads `source` to `target`; single PutObject when it fits in one part. */
+export async function uploadPooled(
+  s3: S3Client, source: AsyncIterable<Buffer>, target: PooledUploadTarget, opts: PooledUploadOptions,
+): Promise<PooledUploadResult> {
+  const { partSize, queueSize, maxParts } = opts;
+  const sse = target.kmsKeyId ? { ServerSideEncryption: 'aws:kms' as const, SSEKMSKeyId: target.kmsKeyId, BucketKeyEnabled: true } : {};
+  const pool: Buffer[] = [];
+  const inFlight = new Set<Promise<void>>();
+  const completed: CompletedPart[] = [];
+  let uploadId: Promise<string> | undefined;
+  let failure: { error: unknown } | undefined;
+  let partNumber = 0;
+  let buffer = Buffer.allocUnsafeSlow(partSize);
+  let filled = 0;
+
+  const startUpload = (): Promise<string> => {
+    uploadId ??= s3.send(new CreateMultipartUploadCommand({
+      Bucket: target.bucket, Key: target.key, ContentType: target.contentType, ...sse,
+    })).then((out) => {
+      if (!out.UploadId) throw new Error(`CreateMultipartUpload for s3://${target.bucket}/${target.key} returned no UploadId`);
+      return out.UploadId;
+    });
+    return uploadId;
+  };
+
+  const sendPart = (part: Buffer, length: number): void => {
+    const number = ++partNumber;
+    if (number > maxParts) throw new Error(`internal: part ${number} exceeds ${maxParts} parts (the size check comes first)`);
+    const sent: Promise<void> = startUpload()
+      .then((id) => s3.send(new UploadPartCommand({
+        Bucket: target.bucket, Key: target.key, UploadId: id, PartNumber: number, Body: part.subarray(0, length), ContentLength: length,
+      })))
+      .then((out) => { completed.push({ PartNumber: number, ETag: out.ETag }); })
+      .catch((error: unknown) => { failure ??= { error }; })
+      .finally(() => { inFlight.delete(sent); pool.push(part); });
+    inFlight.add(sent);
+  };
+
+  const throwIfFailed = (): void => {
+    if (failure) throw failure.error;
+  };
+
+  try {
+    for await (const chunk of source) {
+      let offset = 0;
+      while (offset < chunk.length) {
+        const n = Math.min(partSize - filled, chunk.length - offset);
+        chunk.copy(buffer, filled, offset, offset + n);
+        filled += n;
+        offset += n;
+        if (filled < partSize) continue;
+        // Wait for a free upload slot; the next part fills while queueSize parts upload.
+        while (inFlight.size >= queueSize) await Promise.race(inFlight);
+        throwIfFailed();
+        sendPart(buffer, filled);
+        buffer = pool.pop() ?? Buffer.allocUnsafeSlow(partSize);
+        filled = 0;
+      }
+    }
+    if (partNumber === 0) {
+      // The whole object fits in one part: one request, no multipart upload.
+      const out = await s3.send(new PutObjectCommand({
+        Bucket: target.bucket, Key: target.key, ContentType: target.contentType, Body: buffer.subarray(0, filled), ContentLength: filled, ...sse,
+      }));
+      return { etag: out.ETag, versionId: out.VersionId, parts: 0 };
+    }
+    if (filled > 0) {
+      while (inFlight.size >= queueSize) await Promise.race(inFlight);
+      throwIfFailed();
+      sendPart(buffer, filled);
+    }
+    while (inFlight.size > 0) await Promise.race(inFlight);
+    throwIfFailed();
+    const out = await s3.send(new CompleteMultipartUploadCommand({
+      Bucket: target.bucket,
+      Key: target.key,
+      UploadId: await startUpload(),
+      MultipartUpload: { Parts: [...completed].sort((a, b) => a.PartNumber! - b.PartNumber!) },
+    }));
+    return { etag: out.ETag, versionId: out.VersionId, parts: partNumber };
+  } finally {
+    // Parts still in flight settle (a failure has aborted their requests) before the caller cleans up.
+    await Promise.allSettled([...inFlight]);
+  }
+}

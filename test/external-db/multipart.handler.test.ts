@@ -1,0 +1,194 @@
+/**
+ * uploadPooled (src/external-db/handler/multipart.ts) against the local S3 server: byte-exact objects
+ * whatever the chunking, one request for a small object, part buffers allocated once and reused, never
+ * more than queueSize parts in flight, and failures that reject only after every request settled.
+ */
+import { createHash, randomBytes } from 'crypto';
+import { CreateMultipartUploadCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client, UploadPartCommand } from '@aws-sdk/client-s3';
+import { listUploads, deletePrefix, describeWithServices, ensureBucket, listKeys, testS3Client, uniquePrefix } from './support/services';
+import { cleanUpFailedUpload } from '../../src/external-db/handler/aws';
+import { MiB } from '../../src/external-db/handler/config';
+import { uploadPooled } from '../../src/external-db/handler/multipart';
+
+jest.setTimeout(60_000);
+
+const PART = 5 * MiB;
+
+/** Random bytes (compared by SHA-256 after the round trip). */
+const bytes = (length: number): Buffer => randomBytes(length);
+
+/** `data` in chunks of the given sizes, cycling; with `reuse`, every chunk is the same buffer, overwritten after it was read. */
+async function* chunks(data: Buffer, sizes: number[], reuse = false): AsyncGenerator<Buffer> {
+  const scratch = Buffer.alloc(Math.max(...sizes));
+  for (let offset = 0, i = 0; offset < data.length; i++) {
+    const n = Math.min(sizes[i % sizes.length], data.length - offset);
+    if (reuse) {
+      data.copy(scratch, 0, offset, offset + n);
+      yield scratch.subarray(0, n);
+      scratch.fill(0xee);
+    } else {
+      yield data.subarray(offset, offset + n);
+    }
+    offset += n;
+  }
+}
+
+const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
+
+interface Sent { command: string; input: Record<string, unknown>; at: number; settled?: number }
+
+/** The real client, recording each request and the number of UploadPart requests in flight. */
+function recording(client: S3Client, opts: { failPart?: number } = {}): { s3: S3Client; sent: Sent[]; maxPartsInFlight: () => number } {
+  const sent: Sent[] = [];
+  let inFlight = 0;
+  let max = 0;
+  const s3 = new Proxy(client, {
+    get(target, prop, receiver) {
+      if (prop !== 'send') return Reflect.get(target, prop, receiver);
+      return async (command: { constructor: { name: string }; input: Record<string, unknown> }) => {
+        const rec: Sent = { command: command.constructor.name.replace(/Command$/, ''), input: command.input, at: Date.now() };
+        sent.push(rec);
+        const isPart = rec.command === 'UploadPart';
+        if (isPart) max = Math.max(max, ++inFlight);
+        try {
+          if (isPart && command.input.PartNumber === opts.failPart) {
+            await new Promise((r) => setTimeout(r, 50));
+            throw Object.assign(new Error('injected'), { name: 'InternalError' });
+          }
+          return await (target.send as (c: unknown) => Promise<unknown>)(command);
+        } finally {
+          if (isPart) inFlight--;
+          rec.settled = Date.now();
+        }
+      };
+    },
+  }) as S3Client;
+  return { s3, sent, maxPartsInFlight: () => max };
+}
+
+describeWithServices('uploadPooled', (svc) => {
+  const prefix = uniquePrefix('multipart');
+  let client: S3Client;
+
+  beforeAll(async () => {
+    client = testS3Client(svc.s3);
+    await ensureBucket(client, svc.s3.bucket);
+  });
+  afterEach(() => jest.restoreAllMocks());
+  afterAll(async () => {
+    await deletePrefix(client, svc.s3.bucket, prefix);
+    client.destroy();
+  });
+
+  const target = (name: string) => ({ bucket: svc.s3.bucket, key: `${prefix}${name}`, contentType: 'application/octet-stream' });
+  const download = async (key: string): Promise<Buffer> => {
+    const out = await client.send(new GetObjectCommand({ Bucket: svc.s3.bucket, Key: key }));
+    return Buffer.from(await out.Body!.transformToByteArray());
+  };
+
+  test.each([
+    ['chunks smaller than a part, crossing part boundaries', [64 * 1024 + 7, 1000, 3 * 1024 * 1024 + 1]],
+    ['chunks larger than a part', [PART * 2 + 3]],
+  ])('%s: the object is byte-exact, in ceil(size / partSize) parts', async (name, sizes) => {
+    const data = bytes(2 * PART + 1234567);
+    const { s3, sent } = recording(client);
+    const out = await uploadPooled(s3, chunks(data, sizes as number[]), target(name), { partSize: PART, queueSize: 2, maxParts: 10_000 });
+    expect(out.parts).toBe(3);
+    expect(sent.filter((s) => s.command === 'UploadPart').map((s) => (s.input.Body as Buffer).length).sort((a, b) => a - b))
+      .toEqual([1234567, PART, PART]);
+    expect(sha256(await download(`${prefix}${name}`))).toBe(sha256(data));
+    expect(out.etag).toBe((await client.send(new HeadObjectCommand({ Bucket: svc.s3.bucket, Key: `${prefix}${name}` }))).ETag);
+  });
+
+  test('a source that reuses its chunk buffer: every chunk is copied before the next is read', async () => {
+    const data = bytes(PART + 777_777);
+    const out = await uploadPooled(client, chunks(data, [100_003], true), target('reuse'), { partSize: PART, queueSize: 2, maxParts: 10_000 });
+    expect(out.parts).toBe(2);
+    expect(sha256(await download(`${prefix}reuse`))).toBe(sha256(data));
+  });
+
+  test('exactly one part: a multipart upload of one part; less than a part: one PutObject, no multipart upload', async () => {
+    const whole = bytes(PART);
+    const one = recording(client);
+    expect((await uploadPooled(one.s3, chunks(whole, [65536]), target('exact'), { partSize: PART, queueSize: 2, maxParts: 10_000 })).parts).toBe(1);
+    expect(one.sent.map((s) => s.command)).toEqual(['CreateMultipartUpload', 'UploadPart', 'CompleteMultipartUpload']);
+    expect(sha256(await download(`${prefix}exact`))).toBe(sha256(whole));
+
+    const small = bytes(PART - 1);
+    const put = recording(client);
+    const out = await uploadPooled(put.s3, chunks(small, [65536]), { ...target('small'), contentType: 'application/zstd' }, {
+      partSize: PART, queueSize: 2, maxParts: 10_000,
+    });
+    expect(out.parts).toBe(0);
+    expect(put.sent.map((s) => s.command)).toEqual(['PutObject']);
+    expect(put.sent[0].input).toMatchObject({ ContentType: 'application/zstd', ContentLength: PART - 1 });
+    expect(sha256(await download(`${prefix}small`))).toBe(sha256(small));
+  });
+
+  test('part buffers are allocated once: queueSize + 1 buffers for 8 parts, at most queueSize parts in flight', async () => {
+    const data = bytes(7 * PART + 99);
+    const alloc = jest.spyOn(Buffer, 'allocUnsafeSlow');
+    const { s3, maxPartsInFlight } = recording(client);
+    const out = await uploadPooled(s3, chunks(data, [256 * 1024]), target('pool'), { partSize: PART, queueSize: 2, maxParts: 10_000 });
+    expect(out.parts).toBe(8);
+    expect(alloc.mock.calls.filter(([size]) => size === PART)).toHaveLength(3);
+    expect(maxPartsInFlight()).toBe(2);
+    alloc.mockRestore();
+    expect(sha256(await download(`${prefix}pool`))).toBe(sha256(data));
+  });
+
+  test('SSE-KMS: the key goes on CreateMultipartUpload and on PutObject, with an S3 Bucket Key', async () => {
+    // Recorded, not sent: the local S3 server has no KMS.
+    const sent: Array<{ name: string; input: Record<string, unknown> }> = [];
+    const fake = {
+      send: async (command: { constructor: { name: string }; input: Record<string, unknown> }) => {
+        sent.push({ name: command.constructor.name, input: command.input });
+        if (command instanceof CreateMultipartUploadCommand) return { UploadId: 'u1' };
+        if (command instanceof UploadPartCommand) return { ETag: `"e${String(command.input.PartNumber)}"` };
+        return { ETag: '"x"' };
+      },
+    } as unknown as S3Client;
+    const kms = { ...target('kms'), kmsKeyId: 'arn:aws:kms:us-east-1:111111111111:key/k' };
+    const sse = { ServerSideEncryption: 'aws:kms', SSEKMSKeyId: kms.kmsKeyId, BucketKeyEnabled: true };
+    await uploadPooled(fake, chunks(bytes(PART + 1), [PART]), kms, { partSize: PART, queueSize: 2, maxParts: 10_000 });
+    expect(sent.find((s) => s.name === 'CreateMultipartUploadCommand')!.input).toMatchObject(sse);
+    expect(sent.at(-1)!.input).toMatchObject({ UploadId: 'u1', MultipartUpload: { Parts: [{ PartNumber: 1, ETag: '"e1"' }, { PartNumber: 2, ETag: '"e2"' }] } });
+    sent.length = 0;
+    await uploadPooled(fake, chunks(bytes(10), [10]), kms, { partSize: PART, queueSize: 2, maxParts: 10_000 });
+    expect(sent).toEqual([{ name: PutObjectCommand.name, input: expect.objectContaining(sse) }]);
+  });
+
+  test('a failed part: rejects with its error, after every other request settled, and completes nothing', async () => {
+    const { s3, sent } = recording(client, { failPart: 2 });
+    const err = await uploadPooled(s3, chunks(bytes(4 * PART), [PART]), target('fails'), { partSize: PART, queueSize: 2, maxParts: 10_000 })
+      .then(() => undefined, (e: Error) => e);
+    const rejectedAt = Date.now();
+    expect(err).toMatchObject({ name: 'InternalError', message: 'injected' });
+    expect(sent.map((s) => s.command)).not.toContain('CompleteMultipartUpload');
+    for (const s of sent) expect(s.settled).toBeLessThanOrEqual(rejectedAt);
+    // The caller cleans up (cleanUpFailedUpload): here, the upload is still there to abort.
+    const uploads = await listUploads(client, svc.s3.bucket, `${prefix}fails`);
+    expect(uploads).toHaveLength(1);
+    expect(await listKeys(client, svc.s3.bucket, `${prefix}fails`)).toEqual([]);
+    await cleanUpFailedUpload(client, svc.s3.bucket, uploads[0].key, uploads[0].uploadId);
+    expect(await listUploads(client, svc.s3.bucket, `${prefix}fails`)).toEqual([]);
+  });
+
+  test('more parts than maxParts: rejects before asking S3 for the extra part', async () => {
+    const { s3, sent } = recording(client);
+    const err = await uploadPooled(s3, chunks(bytes(2 * PART + 1), [PART]), target('too-many'), { partSize: PART, queueSize: 2, maxParts: 2 })
+      .then(() => undefined, (e: Error) => e);
+    expect(err?.message).toMatch(/part 3 exceeds 2 parts/);
+    expect(sent.filter((s) => s.command === 'UploadPart')).toHaveLength(2);
+    expect(sent.map((s) => s.command)).not.toContain('CompleteMultipartUpload');
+  });
+
+  test('a source that fails: rejects with the source\'s error', async () => {
+    async function* broken(): AsyncGenerator<Buffer> {
+      yield bytes(PART + 10);
+      throw new Error('the dump tool died');
+    }
+    await expect(uploadPooled(client, broken(), target('broken'), { partSize: PART, queueSize: 2, maxParts: 10_000 })).rejects.toThrow('the dump tool died');
+    expect(await listKeys(client, svc.s3.bucket, `${prefix}broken`)).toEqual([]);
+  });
+});
