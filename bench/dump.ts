@@ -24,6 +24,8 @@
  * Needs the servers of .ci/services.sh (`source .ci/services.sh`). Env: BENCH_REPEATS (default 3),
  * BENCH_SIZES (default "100,1000" MB), BENCH_PARALLEL=0 to skip the directory-format runs,
  * BENCH_HANDLER_ENV (JSON: extra environment for the handler child, e.g. '{"UPLOAD_QUEUE_SIZE":"4"}'),
+ * BENCH_S3=sink (upload to bench/s3-sink.ts, which counts the bytes and keeps nothing, instead of the
+ * local S3 server: what remains is the handler's own cost; the results say which was used),
  * BENCH_COMPRESSIONS (default "zstd,gzip"), BENCH_CHILD (a handler child bundle built earlier, to compare
  * versions of the handler: the bundle of this run is kept as bench/.out/dump-child.js).
  * Results: bench/.out/dump-results.json.
@@ -339,8 +341,28 @@ function summarize<T extends BareRun>(runs: T[]) {
   };
 }
 
+/** Starts bench/s3-sink.ts in its own process (its CPU is measured like the S3 server's). */
+async function startSink(): Promise<{ endpoint: string; stop: () => void }> {
+  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', path.join(__dirname, 's3-sink.ts'), '--port', '0'], {
+    cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('exit', (code) => reject(new Error(`s3-sink exited with ${code}`)));
+    child.stdout.on('data', (d: Buffer) => {
+      const m = /listening (\d+)/.exec(d.toString());
+      if (m) resolve(Number(m[1]));
+    });
+  });
+  child.unref();
+  process.on('exit', () => child.kill());
+  return { endpoint: `http://127.0.0.1:${port}`, stop: () => child.kill() };
+}
+
 async function main(): Promise<void> {
   const env = loadEnv();
+  const sink = process.env.BENCH_S3 === 'sink' ? await startSink() : undefined;
+  if (sink) env.s3Endpoint = sink.endpoint;
   const repeats = Number(process.env.BENCH_REPEATS ?? '3');
   const sizes = (process.env.BENCH_SIZES ?? '100,1000').split(',').map(Number);
   const parallel = process.env.BENCH_PARALLEL !== '0';
@@ -430,7 +452,7 @@ async function main(): Promise<void> {
     for (const [k, v] of Object.entries(row.handler)) {
       line(`handler COMPRESSION=${k}`, v);
       console.log(`  ${''.padEnd(46)} handler process peak ${fmt(v.maxRssMiB, 0)} MiB, CPU: handler ${fmt(v.cpuSeconds)} s, ` +
-        `S3 server ${v.s3ServerCpuSeconds === undefined ? '?' : fmt(v.s3ServerCpuSeconds)} s`);
+        `${sink ? 'S3 sink' : 'S3 server'} ${v.s3ServerCpuSeconds === undefined ? '?' : fmt(v.s3ServerCpuSeconds)} s`);
     }
     for (const c of measured) {
       console.log(`  throughput vs the same bare pipeline, ${c}: ${fmt(row.throughputVsSamePipeline[c])}x median/median` +
@@ -446,10 +468,11 @@ async function main(): Promise<void> {
   fs.rmSync(scratch, { recursive: true, force: true });
   fs.mkdirSync(OUT, { recursive: true });
   fs.writeFileSync(path.join(OUT, 'dump-results.json'), JSON.stringify({
-    when: new Date().toISOString(), repeats, cpus: os.cpus().length, loadAverage: os.loadavg(), handlerEnv: process.env.BENCH_HANDLER_ENV, results,
+    when: new Date().toISOString(), s3: sink ? 'sink (bench/s3-sink.ts: counts the bytes, keeps nothing)' : 's3rver', repeats, cpus: os.cpus().length, loadAverage: os.loadavg(), handlerEnv: process.env.BENCH_HANDLER_ENV, results,
   }, null, 2));
   console.log(`\nresults: ${path.relative(ROOT, path.join(OUT, 'dump-results.json'))}`);
   s3.destroy();
+  sink?.stop();
 }
 
 main().catch((err: unknown) => {
