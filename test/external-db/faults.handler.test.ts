@@ -4,19 +4,21 @@
  * nothing left in the bucket: no dump object, no multipart upload. A fault the SDK's retries absorb must
  * end with a backup that restores row-exact.
  */
-import { S3Client } from '@aws-sdk/client-s3';
+import * as fs from 'fs';
+import * as path from 'path';
+import { AbortMultipartUploadCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { emfRecords, expectNothingLeft, expectRunError } from './support/assertions';
 import { EngineAdapter, engineAdapters } from './support/engines';
 import { FaultProxy } from './support/fault-proxy';
 import {
-  closedPort, deletePrefix, describeWithServices, ensureBucket, listKeys, listUploads, services, testS3Client, uniquePrefix, waitFor,
+  closedPort, deletePrefix, describeWithServices, ensureBucket, getText, listKeys, listUploads, services, testS3Client, uniquePrefix, waitFor,
 } from './support/services';
 import { installShims, Shims } from './support/tool-shims';
 import type { DbSecret } from '../../src/external-db/handler/aws';
 import { BackupDeps, FailureKind, runBackup } from '../../src/external-db/handler/backup';
-import { BackupConfig } from '../../src/external-db/handler/config';
+import { BackupConfig, MiB } from '../../src/external-db/handler/config';
 import { handler } from '../../src/external-db/handler/index';
 import { runRestore } from '../../src/external-db/handler/restore';
 
@@ -24,6 +26,46 @@ jest.setTimeout(120_000);
 
 const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:111111111111:secret:faults-AbCdEf';
 const WRONG_PASSWORD = 'Wr0ng-Pa55!word-xyz';
+const CLEANUP_INCOMPLETE = 'clean-up after a failed backup incomplete';
+
+/** The JSON log lines (not the EMF ones) among captured log lines. */
+function logRecords(lines: string[]): Array<Record<string, unknown>> {
+  return lines.map((l) => {
+    try {
+      return JSON.parse(l) as Record<string, unknown>;
+    } catch {
+      return {};
+    }
+  }).filter((o) => typeof o.level === 'string');
+}
+
+/**
+ * `BackupDeps.maxParts` such that part size x maxParts (the handler's size limit) is exactly `limit` in
+ * floating point: the quotient, or one of its neighbouring doubles when the product rounds off.
+ */
+function maxPartsFor(limit: number, partSize: number): number {
+  const view = new DataView(new ArrayBuffer(8));
+  const neighbour = (x: number, steps: number): number => {
+    view.setFloat64(0, x);
+    view.setBigInt64(0, view.getBigInt64(0) + BigInt(steps));
+    return view.getFloat64(0);
+  };
+  const q = limit / partSize;
+  const m = [0, -1, 1, -2, 2].map((d) => neighbour(q, d)).find((c) => partSize * c === limit);
+  if (m === undefined) throw new Error(`no maxParts gives a limit of exactly ${limit} bytes with ${partSize}-byte parts`);
+  return m;
+}
+
+/** Whether a process with this pid exists (a zombie counts: it has not been reaped). */
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ESRCH') return false;
+    throw err;
+  }
+}
 
 describeWithServices('external-db handler faults', (svc) => {
   describe.each(engineAdapters(svc).map((a) => [a.name, a] as [string, EngineAdapter]))('%s', (_name, db) => {
@@ -49,9 +91,16 @@ describeWithServices('external-db handler faults', (svc) => {
     const deps = (lines: string[], extra: Partial<BackupDeps> = {}): BackupDeps =>
       ({ s3: proxied, secretsManager: new SecretsManagerClient({}), log: (l) => lines.push(l), ...extra });
 
-    /** The failure contract: error kind, metric with the kind, no manifest, no object, no upload. */
-    const expectCleanFailure = async (name: string, lines: string[], err: { results: Array<{ failureKind?: FailureKind }> }, kind: FailureKind) => {
+    /**
+     * The failure contract: error kind, metric with the kind, no manifest, no object, no upload, and a
+     * clean-up that reported no problem (neither in the error nor as an ERROR line).
+     */
+    const expectCleanFailure = async (
+      name: string, lines: string[], err: { message?: string; results: Array<{ failureKind?: FailureKind }> }, kind: FailureKind,
+    ) => {
       expect(err.results[0].failureKind).toBe(kind);
+      if (err.message !== undefined) expect(err.message).not.toContain('clean-up incomplete');
+      expect(logRecords(lines).filter((r) => r.msg === CLEANUP_INCOMPLETE)).toEqual([]);
       await expectNothingLeft(s3, svc.s3.bucket, `${prefix}${name}/`);
       const metrics = emfRecords(lines);
       expect(metrics).toHaveLength(1);
@@ -136,6 +185,55 @@ describeWithServices('external-db handler faults', (svc) => {
       expect(err.message).toMatch(/failed \[dump\]: (zstd exited with code 1|\S+ (exited with code \d+|was killed by SIGPIPE))/);
       await expectCleanFailure('zstd-mid', lines, err, 'dump');
       await waitFor('the dump session to end', async () => ((await db.dumpSessions(database)) === 0 ? true : undefined), 10_000);
+    });
+
+    test.each(['dump tool', 'zstd'] as const)('a failed backup returns only after its tools exited (%s slow to stop): none is left running', async (which) => {
+      // GIVEN a tool that is still running when the backup fails and, told to stop (SIGTERM), takes 1.5 s to exit
+      const tool = which === 'zstd' ? 'zstd' : db.dumpTool;
+      shims = installShims([{ tool, behaviour: 'slow-to-stop', lingerSeconds: 1.5 }]);
+      const name = `slow-stop-${which === 'zstd' ? 'zstd' : 'dump'}`;
+      const lines: string[] = [];
+      // WHEN the backup fails: its (compressed) output outgrows a 100 KiB limit early
+      const run = runBackup(config(name, { compression: which === 'zstd' ? 'zstd' : 'none' }),
+        deps(lines, { baseEnv: shims.env, maxParts: 0.02, failureGraceMs: 200 }));
+      const outcome = await run.then(() => undefined, (e: Error) => e);
+      // THEN, the moment runBackup rejects, the tool has exited (and been reaped)
+      const pid = Number(fs.readFileSync(path.join(shims.dir, `${tool}.pid`), 'utf8').trim());
+      const aliveAtRejection = isAlive(pid);
+      expect(outcome).toBeDefined();
+      const err = await expectRunError(Promise.reject(outcome));
+      expect(err.message).toMatch(/failed \[size\]: The dump exceeds 104857\.?\d* bytes/);
+      // (the tool was running at the failure and was told to stop: the wait is what this test is about)
+      expect(fs.readFileSync(path.join(shims.dir, `${tool}.term`), 'utf8')).toBe('SIGTERM\n');
+      expect(aliveAtRejection).toBe(false);
+      await expectCleanFailure(name, lines, err, 'size');
+    });
+
+    // MySQL/MariaDB only: the rows are counted in the dump stream (PostgreSQL counts them in its snapshot).
+    (db.engine === 'mariadb' ? test : test.skip)('a dump the row counter cannot fully read: stored, its manifest without rowCounts, with a WARN line', async () => {
+      // GIVEN a dump tool that writes, after the real dump, an INSERT the counter cannot count (no VALUES
+      // list; a no-op when restored)
+      const statement = 'INSERT INTO `customers` SELECT * FROM `customers` WHERE 1 = 0;\n';
+      shims = installShims([{ tool: db.dumpTool, behaviour: 'append-output', output: statement }]);
+      const lines: string[] = [];
+      // WHEN the backup runs
+      const { results: [r] } = await runBackup(config('uncountable'), deps(lines, { baseEnv: shims.env }));
+      // THEN it succeeds, and the manifest (as stored and as returned) has no rowCounts: incomplete counts are not written
+      expect(r).toMatchObject({ success: true });
+      const stored = JSON.parse(await getText(s3, svc.s3.bucket, r.manifestKey!)) as Record<string, unknown>;
+      expect(stored).toMatchObject({ objectKey: r.objectKey, bytes: r.bytes, sha256: r.sha256, engine: db.engine });
+      expect(Object.keys(stored)).not.toContain('rowCounts');
+      expect(r.manifest!.rowCounts).toBeUndefined();
+      // AND the stored dump is the tool's output, the statement included
+      expect((await getText(s3, svc.s3.bucket, r.objectKey!)).endsWith(statement)).toBe(true);
+      // AND a WARN line says why, with the statement the counter could not read
+      expect(logRecords(lines).filter((l) => /rows could not all be counted/.test(String(l.msg)))).toEqual([expect.objectContaining({
+        level: 'WARN',
+        msg: expect.stringMatching(/^the dump's rows could not all be counted: the manifest has no rowCounts/),
+        database,
+        problems: [expect.stringMatching(/^unreadable INSERT statement \(no VALUES list\): INSERT INTO `customers` SELECT \* FROM `customers` WHERE 1 = 0$/)],
+      })]);
+      expect(emfRecords(lines)).toEqual([expect.objectContaining({ BackupSuccess: 1, BackupBytes: r.bytes })]);
     });
 
     test('the database session is killed mid-dump', async () => {
@@ -245,6 +343,46 @@ describeWithServices('external-db handler faults', (svc) => {
       await expectCleanFailure('abort-fails', lines, err, 'upload');
     });
 
+    test('the clean-up cannot abort the upload (403 on AbortMultipartUpload and ListMultipartUploads): the error and an ERROR line say so, the kind stays', async () => {
+      // GIVEN a failing upload, and a role that may neither abort nor list multipart uploads
+      proxy.addFault({ op: 'UploadPart', status: 500 });
+      proxy.addFault({ op: 'AbortMultipartUpload', status: 403, code: 'AccessDenied' });
+      proxy.addFault({ op: 'ListMultipartUploads', status: 403, code: 'AccessDenied' });
+      const name = 'cleanup-denied';
+      const lines: string[] = [];
+      try {
+        // WHEN the backup runs
+        const err = await expectRunError(runBackup(config(name), deps(lines, { failureGraceMs: 500 })));
+        // THEN an ERROR line names the upload left behind and the problems
+        const records = logRecords(lines).filter((l) => l.msg === CLEANUP_INCOMPLETE);
+        expect(records).toHaveLength(1);
+        const rec = records[0] as { level: string; bucket: string; key: string; uploadId: string; problems: string[] };
+        expect(rec).toMatchObject({ level: 'ERROR', bucket: svc.s3.bucket, key: expect.stringMatching(new RegExp(`^${prefix}${name}/`)) });
+        expect(rec.uploadId).toEqual(expect.any(String));
+        expect(rec.problems).toEqual([`AbortMultipartUpload ${rec.uploadId} failed: AccessDenied: injected by FaultProxy`]);
+        // AND the error is the original failure, its kind unchanged, with the clean-up's problems
+        expect(err.results[0].failureKind).toBe('upload');
+        expect(err.message).toContain(`failed [upload]: S3 UploadPart for s3://${svc.s3.bucket}/${rec.key} failed after retries: InternalError`);
+        expect(err.message).toContain(`[clean-up incomplete: ${rec.problems[0]}; the bucket's AbortIncompleteMultipartUpload lifecycle rule removes a leftover upload]`);
+        expect(err.results[0].error).toContain('clean-up incomplete');
+        const metrics = emfRecords(lines);
+        expect(metrics).toHaveLength(1);
+        expect(metrics[0]).toMatchObject({ BackupSuccess: 0, FailureKind: 'upload', BackupFailures: 1 });
+        // AND the clean-up really tried (three rounds of list + abort), and really failed: the upload is still
+        // there, with no object and no manifest
+        expect(proxy.injected.AbortMultipartUpload).toBeGreaterThanOrEqual(3);
+        expect(proxy.injected.ListMultipartUploads).toBeGreaterThanOrEqual(3);
+        expect(await listUploads(s3, svc.s3.bucket, `${prefix}${name}/`)).toEqual([{ key: rec.key, uploadId: rec.uploadId }]);
+        expect(await listKeys(s3, svc.s3.bucket, `${prefix}${name}/`)).toEqual([]);
+      } finally {
+        // The leftover upload, aborted here (directly, not through the proxy): the bucket stays clean.
+        for (const u of await listUploads(s3, svc.s3.bucket, `${prefix}${name}/`)) {
+          await s3.send(new AbortMultipartUploadCommand({ Bucket: svc.s3.bucket, Key: u.key, UploadId: u.uploadId }));
+        }
+      }
+      await expectNothingLeft(s3, svc.s3.bucket, `${prefix}${name}/`);
+    });
+
     test('the manifest write fails: the dump object is removed', async () => {
       proxy.addFault({ op: 'PutObject', status: 500, key: /manifest\.json$/ });
       const lines: string[] = [];
@@ -282,6 +420,33 @@ describeWithServices('external-db handler faults', (svc) => {
       expect(err.message).toMatch(/failed \[size\]: The dump exceeds 5242880 bytes \(1 parts of 5242880 bytes, the part size computed from MAX_DATABASE_SIZE_BYTES: raise MAX_DATABASE_SIZE_BYTES\)/);
       await expectCleanFailure('size-limit', lines, err, 'size');
       await waitFor('the dump session to end', async () => ((await db.dumpSessions(database)) === 0 ? true : undefined), 10_000);
+    });
+
+    test('the size limit is inclusive: a dump of exactly the limit is stored whole, one byte more fails [size] and leaves nothing', async () => {
+      // GIVEN the size of this database's dump (the seeded tables, uncompressed: three 5 MiB parts), from a first backup
+      const { results: [measured] } = await runBackup(config('size-measure'), deps([]));
+      const bytes = measured.bytes;
+      const partSize = measured.manifest!.partSizeBytes;
+      expect(partSize).toBe(5 * MiB);
+      expect(bytes).toBeGreaterThan(2 * partSize);
+      // WHEN the limit (part size x maxParts) is exactly the dump's size
+      const exactLines: string[] = [];
+      const { results: [exact] } = await runBackup(config('size-exact'), deps(exactLines, { maxParts: maxPartsFor(bytes, partSize) }));
+      // THEN the backup is stored, every byte of it (the same size again: the limit was met exactly)
+      expect(exact).toMatchObject({ success: true, bytes });
+      const keys = await listKeys(s3, svc.s3.bucket, `${prefix}size-exact/`);
+      expect(keys).toEqual([exact.manifestKey, exact.objectKey].sort());
+      const head = await s3.send(new HeadObjectCommand({ Bucket: svc.s3.bucket, Key: exact.objectKey! }));
+      expect(head.ContentLength).toBe(bytes);
+      expect(emfRecords(exactLines)).toEqual([expect.objectContaining({ BackupSuccess: 1, BackupBytes: bytes })]);
+      // WHEN the limit is one byte less than the dump
+      const overLines: string[] = [];
+      const err = await expectRunError(runBackup(config('size-over'), deps(overLines, { maxParts: maxPartsFor(bytes - 1, partSize) })));
+      // THEN it fails [size] at the dump's last byte (all of it streamed), with no manifest and nothing left
+      expect(err.message).toContain(`failed [size]: The dump exceeds ${bytes - 1} bytes (`);
+      expect(err.results[0].bytes).toBe(bytes);
+      await expectCleanFailure('size-over', overLines, err, 'size');
+      expect(emfRecords(overLines)[0]).toMatchObject({ BackupBytes: bytes });
     });
 
     test('parts are sized from the database\'s size on disk when that is smaller than MAX_DATABASE_SIZE_BYTES allows', async () => {

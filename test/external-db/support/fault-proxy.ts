@@ -11,8 +11,11 @@
  *   destroy that connection and every later UploadPart connection (the SDK's retries fail too).
  *
  * Independently of the mode, `addFault` answers matching requests of any S3 operation with an HTTP error
- * (5xx, throttling): either instead of forwarding them, or after forwarding them (the operation took
- * effect, the client is told it failed: a CompleteMultipartUpload whose answer is lost). `headSizeDelta`
+ * (5xx, throttling, 403 AccessDenied): either instead of forwarding them, or after forwarding them (the
+ * operation took effect, the client is told it failed: a CompleteMultipartUpload whose answer is lost).
+ * That includes the requests of the handler's clean-up: failing AbortMultipartUpload and
+ * ListMultipartUploads (e.g. `{ status: 403, code: 'AccessDenied' }`, a role without those permissions)
+ * leaves the multipart upload in place, for the test to see and then abort itself. `headSizeDelta`
  * makes HeadObject report a different Content-Length for the dump object (a size mismatch after upload).
  */
 import * as http from 'http';
@@ -31,7 +34,7 @@ export interface FaultRule {
   readonly code?: string;
   /** How many matching requests fail. @default every one */
   readonly times?: number;
-  /** Only requests whose key matches. */
+  /** Only requests whose key matches (ListMultipartUploads: its `prefix` parameter). */
   readonly key?: RegExp;
   /** Forward the request first (the operation takes effect upstream), then answer with the error. */
   readonly afterForward?: boolean;
@@ -121,7 +124,9 @@ export class FaultProxy {
     if (this.isUploadPart(req)) this.uploadPartRequests++;
     const op = s3Operation(req.method, req.url);
     this.requests[op] = (this.requests[op] ?? 0) + 1;
-    const key = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname.split('/').slice(2).join('/'));
+    const url = new URL(req.url ?? '/', 'http://x');
+    const key = op === 'ListMultipartUploads' ? url.searchParams.get('prefix') ?? ''
+      : decodeURIComponent(url.pathname.split('/').slice(2).join('/'));
     const fault = this.faults.find((f) => f.left > 0 && f.rule.op === op && (!f.rule.key || f.rule.key.test(key)));
     if (fault) {
       fault.left--;
