@@ -38,7 +38,9 @@ const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex
 interface Sent { command: string; input: Record<string, unknown>; at: number; settled?: number }
 
 /** The real client, recording each request and the number of UploadPart requests in flight. */
-function recording(client: S3Client, opts: { failPart?: number } = {}): { s3: S3Client; sent: Sent[]; maxPartsInFlight: () => number } {
+function recording(
+  client: S3Client, opts: { failPart?: number; delayPart?: number } = {},
+): { s3: S3Client; sent: Sent[]; maxPartsInFlight: () => number } {
   const sent: Sent[] = [];
   let inFlight = 0;
   let max = 0;
@@ -51,6 +53,7 @@ function recording(client: S3Client, opts: { failPart?: number } = {}): { s3: S3
         const isPart = rec.command === 'UploadPart';
         if (isPart) max = Math.max(max, ++inFlight);
         try {
+          if (isPart && command.input.PartNumber === opts.delayPart) await new Promise((r) => setTimeout(r, 400));
           if (isPart && command.input.PartNumber === opts.failPart) {
             await new Promise((r) => setTimeout(r, 50));
             throw Object.assign(new Error('injected'), { name: 'InternalError' });
@@ -98,6 +101,23 @@ describeWithServices('uploadPooled', (svc) => {
       .toEqual([1234567, PART, PART]);
     expect(sha256(await download(`${prefix}${name}`))).toBe(sha256(data));
     expect(out.etag).toBe((await client.send(new HeadObjectCommand({ Bucket: svc.s3.bucket, Key: `${prefix}${name}` }))).ETag);
+  });
+
+  test('parts that finish out of order are listed in ascending order in CompleteMultipartUpload (S3 requires it)', async () => {
+    const data = bytes(2 * PART + 10);
+    const { s3, sent } = recording(client, { delayPart: 1 });
+    await uploadPooled(s3, chunks(data, [PART]), target('order'), { partSize: PART, queueSize: 3, maxParts: 10_000 });
+    const settled = sent.filter((x) => x.command === 'UploadPart').sort((a, b) => a.settled! - b.settled!).map((x) => x.input.PartNumber);
+    expect(settled[0]).not.toBe(1); // part 1 really finished after another part
+    const complete = sent.find((x) => x.command === 'CompleteMultipartUpload')!;
+    expect((complete.input.MultipartUpload as { Parts: Array<{ PartNumber: number }> }).Parts.map((p) => p.PartNumber)).toEqual([1, 2, 3]);
+    expect(sha256(await download(`${prefix}order`))).toBe(sha256(data));
+  });
+
+  test('a CreateMultipartUpload answer without an UploadId: rejects, naming the object', async () => {
+    const fake = { send: async () => ({}) } as unknown as S3Client;
+    await expect(uploadPooled(fake, chunks(bytes(PART + 1), [PART]), target('no-id'), { partSize: PART, queueSize: 2, maxParts: 10_000 }))
+      .rejects.toThrow(`CreateMultipartUpload for s3://${svc.s3.bucket}/${prefix}no-id returned no UploadId`);
   });
 
   test('a source that reuses its chunk buffer: every chunk is copied before the next is read', async () => {
