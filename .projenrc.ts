@@ -48,7 +48,6 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@aws-sdk/client-rds@^3.1000.0',
     '@aws-sdk/client-dynamodb@^3.1000.0',
     '@aws-sdk/client-s3@^3.1000.0',
-    '@aws-sdk/lib-storage@^3.1000.0',
     '@aws-sdk/client-secrets-manager@^3.1000.0',
     '@types/aws-lambda@^8.10.0',
   ],
@@ -168,7 +167,7 @@ project.addTask('bench:dump', {
 // Mutation testing of the dump path (StrykerJS): hours on this machine, outside CI; start the local servers first.
 project.addDevDeps('@stryker-mutator/core@^9.6.1', '@stryker-mutator/jest-runner@^9.6.1');
 project.addTask('mutation', {
-  description: 'Mutation testing of src/external-db/handler/backup.ts (StrykerJS; source .ci/services.sh first; outside CI, hours)',
+  description: 'Mutation testing of the dump path, src/external-db/handler/backup.ts and multipart.ts (StrykerJS; source .ci/services.sh first; outside CI, hours)',
   exec: 'stryker run stryker.config.json',
 });
 project.gitignore.exclude('/reports/mutation/', '/.stryker-tmp/');

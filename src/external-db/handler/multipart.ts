@@ -51,7 +51,7 @@ export async function uploadPooled(
   let uploadId: Promise<string> | undefined;
   let failure: { error: unknown } | undefined;
   let partNumber = 0;
-  let buffer = Buffer.allocUnsafeSlow(partSize);
+  let buffer: Buffer = Buffer.allocUnsafeSlow(partSize);
   let filled = 0;
 
   const startUpload = (): Promise<string> => {
