@@ -48,20 +48,20 @@ export async function uploadPooled(
   const pool: Buffer[] = [];
   const inFlight = new Set<Promise<void>>();
   const completed: CompletedPart[] = [];
-  let uploadId: Promise<string> | undefined;
+  let created: Promise<string> | undefined;
   let failure: { error: unknown } | undefined;
   let partNumber = 0;
   let buffer: Buffer = Buffer.allocUnsafeSlow(partSize);
   let filled = 0;
 
   const startUpload = (): Promise<string> => {
-    uploadId ??= s3.send(new CreateMultipartUploadCommand({
+    created ??= s3.send(new CreateMultipartUploadCommand({
       Bucket: target.bucket, Key: target.key, ContentType: target.contentType, ...sse,
     })).then((out) => {
       if (!out.UploadId) throw new Error(`CreateMultipartUpload for s3://${target.bucket}/${target.key} returned no UploadId`);
       return out.UploadId;
     });
-    return uploadId;
+    return created;
   };
 
   const sendPart = (part: Buffer, length: number): void => {
@@ -81,6 +81,13 @@ export async function uploadPooled(
     if (failure) throw failure.error;
   };
 
+  /** Sends the filled buffer once an upload slot is free (the next part fills while queueSize parts upload). */
+  const sendWhenSlotFree = async (): Promise<void> => {
+    while (inFlight.size >= queueSize) await Promise.race(inFlight);
+    throwIfFailed();
+    sendPart(buffer, filled);
+  };
+
   try {
     for await (const chunk of source) {
       let offset = 0;
@@ -90,10 +97,7 @@ export async function uploadPooled(
         filled += n;
         offset += n;
         if (filled < partSize) continue;
-        // Wait for a free upload slot; the next part fills while queueSize parts upload.
-        while (inFlight.size >= queueSize) await Promise.race(inFlight);
-        throwIfFailed();
-        sendPart(buffer, filled);
+        await sendWhenSlotFree();
         buffer = pool.pop() ?? Buffer.allocUnsafeSlow(partSize);
         filled = 0;
       }
@@ -105,11 +109,7 @@ export async function uploadPooled(
       }));
       return { etag: out.ETag, versionId: out.VersionId, parts: 0 };
     }
-    if (filled > 0) {
-      while (inFlight.size >= queueSize) await Promise.race(inFlight);
-      throwIfFailed();
-      sendPart(buffer, filled);
-    }
+    if (filled > 0) await sendWhenSlotFree();
     while (inFlight.size > 0) await Promise.race(inFlight);
     throwIfFailed();
     const out = await s3.send(new CompleteMultipartUploadCommand({
