@@ -74,7 +74,8 @@ async function handle(req: http.IncomingMessage, res: http.ServerResponse): Prom
   }
 }
 
-const port = Number(process.argv[process.argv.indexOf('--port') + 1] ?? 0);
+const portArg = process.argv.indexOf('--port');
+const port = portArg >= 0 ? Number(process.argv[portArg + 1]) : 0;
 const server = http.createServer((req, res) => {
   handle(req, res).catch(() => res.writeHead(500).end());
 });

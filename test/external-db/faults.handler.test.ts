@@ -9,7 +9,7 @@ import * as path from 'path';
 import { AbortMultipartUploadCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
-import { emfRecords, expectNothingLeft, expectRunError } from './support/assertions';
+import { emfRecords, expectNothingLeft, expectRunError, logRecords } from './support/assertions';
 import { EngineAdapter, engineAdapters } from './support/engines';
 import { FaultProxy } from './support/fault-proxy';
 import {
@@ -27,17 +27,6 @@ jest.setTimeout(120_000);
 const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:111111111111:secret:faults-AbCdEf';
 const WRONG_PASSWORD = 'Wr0ng-Pa55!word-xyz';
 const CLEANUP_INCOMPLETE = 'clean-up after a failed backup incomplete';
-
-/** The JSON log lines (not the EMF ones) among captured log lines. */
-function logRecords(lines: string[]): Array<Record<string, unknown>> {
-  return lines.map((l) => {
-    try {
-      return JSON.parse(l) as Record<string, unknown>;
-    } catch {
-      return {};
-    }
-  }).filter((o) => typeof o.level === 'string');
-}
 
 /**
  * `BackupDeps.maxParts` such that part size x maxParts (the handler's size limit) is exactly `limit` in

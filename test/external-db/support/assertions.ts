@@ -16,13 +16,23 @@ export async function expectRunError(p: Promise<unknown>): Promise<BackupRunErro
   return outcome.e as BackupRunError;
 }
 
-/** The EMF lines among captured log lines. */
-export function emfRecords(lines: string[]): Array<Record<string, unknown>> {
+/** Captured log lines parsed as JSON (a line that is not JSON becomes `{}`). */
+function parsedLines(lines: string[]): Array<Record<string, unknown>> {
   return lines.map((l) => {
     try {
       return JSON.parse(l) as Record<string, unknown>;
     } catch {
       return {};
     }
-  }).filter((o) => o._aws !== undefined);
+  });
+}
+
+/** The EMF lines among captured log lines. */
+export function emfRecords(lines: string[]): Array<Record<string, unknown>> {
+  return parsedLines(lines).filter((o) => o._aws !== undefined);
+}
+
+/** The JSON log lines (with a level; not the EMF ones) among captured log lines. */
+export function logRecords(lines: string[]): Array<Record<string, unknown>> {
+  return parsedLines(lines).filter((o) => typeof o.level === 'string');
 }
