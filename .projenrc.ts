@@ -159,10 +159,11 @@ project.addTask('bench:dr', {
 }).spawn(project.tasks.tryFind('bundle')!);
 project.tasks.tryFind('bench:dr')!.exec('ts-node --prefer-ts-exts bench/scale-dr.ts');
 
+// bench:dump runs the shipped handler asset, so it bundles first.
 project.addTask('bench:dump', {
   description: 'External DB dump benchmark: handler throughput vs bare pg_dump, peak RSS (needs local PostgreSQL + S3 server)',
-  exec: 'ts-node --prefer-ts-exts bench/dump.ts',
-});
+}).spawn(bundle);
+project.tasks.tryFind('bench:dump')!.exec('ts-node --prefer-ts-exts bench/dump.ts');
 
 // Mutation testing of the dump path (StrykerJS): hours on this machine, outside CI; start the local servers first.
 project.addDevDeps('@stryker-mutator/core@^9.6.1', '@stryker-mutator/jest-runner@^9.6.1');

@@ -24,18 +24,19 @@
  * Needs the servers of .ci/services.sh (`source .ci/services.sh`). Env: BENCH_REPEATS (default 3),
  * BENCH_SIZES (default "100,1000" MB), BENCH_PARALLEL=0 to skip the directory-format runs,
  * BENCH_HANDLER_ENV (JSON: extra environment for the handler child, e.g. '{"UPLOAD_QUEUE_SIZE":"4"}'),
- * BENCH_S3=sink (upload to bench/s3-sink.ts, which counts the bytes and keeps nothing, instead of the
- * local S3 server: what remains is the handler's own cost; the results say which was used),
- * BENCH_COMPRESSIONS (default "zstd,gzip"), BENCH_CHILD (a handler child bundle built earlier, to compare
- * versions of the handler: the bundle of this run is kept as bench/.out/dump-child.js).
+ * BENCH_S3=sink (upload over HTTPS to bench/s3-sink.ts, which counts the bytes and keeps nothing, instead
+ * of the local S3 server over HTTP: what remains is the handler's own cost, with TLS and S3's request
+ * signing as against S3; the results say which was used),
+ * BENCH_COMPRESSIONS (default "zstd,gzip"), BENCH_CHILD (a copy of assets/external-db-dump/index.js built
+ * earlier, to compare versions of the handler; default: the asset as it ships, minified).
  * Results: bench/.out/dump-results.json.
  */
 import { spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
+import * as https from 'https';
 import * as os from 'os';
 import * as path from 'path';
 import { CreateBucketCommand, DeleteObjectsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import { buildSync } from 'esbuild';
 
 const ROOT = path.join(__dirname, '..');
 const OUT = path.join(__dirname, '.out');
@@ -49,6 +50,8 @@ interface Env {
   pgMajor: number;
   s3Endpoint: string;
   s3Bucket: string;
+  /** The S3 endpoint's certificate, when it is HTTPS with a self-signed one (the sink). */
+  s3CaFile?: string;
 }
 
 function loadEnv(): Env {
@@ -226,35 +229,32 @@ async function bare(env: Env, db: string, pipeline: string, s3Port: number): Pro
   return { seconds: r.seconds, bytes: Number(r.stdout.trim() || '0'), treeMaxRssMiB: r.treeMaxRssMiB };
 }
 
-/** Bundles the child that runs runBackup the way the Lambda asset does (esbuild, one file). */
-function bundleChild(): string {
+/** The shipped handler bundle (`npx projen bundle`; `npm run bench:dump` builds it first). */
+const ASSET = path.join(ROOT, 'assets', 'external-db-dump', 'index.js');
+
+/**
+ * Writes the child that runs runBackup from a handler bundle: by default the Lambda asset itself
+ * (assets/external-db-dump/index.js, minified, as it ships), so the bench measures the bytes that deploy.
+ * Only the Secrets Manager call is replaced, by the secret in BENCH_SECRET (no AWS here).
+ */
+function writeChild(bundle: string): string {
+  if (!fs.existsSync(bundle)) throw new Error(`${bundle} does not exist: run \`npx projen bundle\` first`);
+  if (bundle === ASSET) {
+    const handlerDir = path.join(ROOT, 'src', 'external-db', 'handler');
+    const newest = Math.max(...fs.readdirSync(handlerDir).filter((f) => f.endsWith('.ts')).map((f) => fs.statSync(path.join(handlerDir, f)).mtimeMs));
+    if (newest > fs.statSync(ASSET).mtimeMs) throw new Error(`${ASSET} is older than ${handlerDir}: run \`npx projen bundle\` first`);
+  }
   fs.mkdirSync(OUT, { recursive: true });
   const outfile = path.join(OUT, 'dump-child.js');
-  buildSync({
-    stdin: {
-      // The handler's code path (config from the environment, as the construct sets it; runBackup), with
-      // the Secrets Manager call replaced by the secret in BENCH_SECRET (no AWS here).
-      contents: `
-        import { runBackup } from './src/external-db/handler/backup';
-        import { configFromEnv } from './src/external-db/handler/config';
-        const secret = JSON.parse(process.env.BENCH_SECRET);
-        runBackup(configFromEnv(process.env), { fetchSecret: async () => secret, log: () => undefined })
-          .then((r) => {
-            const ru = process.resourceUsage();
-            process.stdout.write(JSON.stringify({ ok: true, bytes: r.results[0].bytes, maxRssKiB: ru.maxRSS, cpuSeconds: (ru.userCPUTime + ru.systemCPUTime) / 1e6 }));
-          }, (e) => { process.stdout.write(JSON.stringify({ ok: false, error: String(e.message) })); process.exitCode = 1; });
-      `,
-      resolveDir: ROOT,
-      sourcefile: 'bench-dump-child.ts',
-      loader: 'ts',
-    },
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'cjs',
-    outfile,
-    logLevel: 'warning',
-  });
+  fs.writeFileSync(outfile, `
+    const { runBackup, configFromEnv } = require(${JSON.stringify(bundle)});
+    const secret = JSON.parse(process.env.BENCH_SECRET);
+    runBackup(configFromEnv(process.env), { fetchSecret: async () => secret, log: () => undefined })
+      .then((r) => {
+        const ru = process.resourceUsage();
+        process.stdout.write(JSON.stringify({ ok: true, bytes: r.results[0].bytes, maxRssKiB: ru.maxRSS, cpuSeconds: (ru.userCPUTime + ru.systemCPUTime) / 1e6 }));
+      }, (e) => { process.stdout.write(JSON.stringify({ ok: false, error: String(e.message) })); process.exitCode = 1; });
+  `);
   return outfile;
 }
 
@@ -285,6 +285,7 @@ async function handlerRun(env: Env, child: string, db: string, compression: stri
     NODE_NO_WARNINGS: '1',
     // As in the image (src/external-db/docker/Dockerfile).
     MALLOC_MMAP_THRESHOLD_: '131072',
+    ...(env.s3CaFile ? { NODE_EXTRA_CA_CERTS: env.s3CaFile } : {}),
     ...extra,
   }, s3Port);
   const out = JSON.parse(r.stdout) as { ok: boolean; bytes: number; maxRssKiB: number; cpuSeconds: number; error?: string };
@@ -341,11 +342,19 @@ function summarize<T extends BareRun>(runs: T[]) {
   };
 }
 
-/** Starts bench/s3-sink.ts in its own process (its CPU is measured like the S3 server's). */
-async function startSink(): Promise<{ endpoint: string; stop: () => void }> {
-  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', path.join(__dirname, 's3-sink.ts'), '--port', '0'], {
-    cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'],
-  });
+/**
+ * Starts bench/s3-sink.ts in its own process (its CPU is measured like the S3 server's), over HTTPS with a
+ * self-signed certificate made here (openssl), as S3 is: the handler pays for TLS and signs as against S3.
+ */
+async function startSink(): Promise<{ endpoint: string; caFile: string; stop: () => void }> {
+  const dir = path.join(OUT, 'sink-tls');
+  fs.mkdirSync(dir, { recursive: true });
+  const [keyFile, certFile] = [path.join(dir, 'key.pem'), path.join(dir, 'cert.pem')];
+  const cert = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyFile, '-out', certFile, '-days', '2',
+    '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { encoding: 'utf8' });
+  if (cert.status !== 0) throw new Error(`openssl req failed: ${cert.stderr}`);
+  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', path.join(__dirname, 's3-sink.ts'), '--port', '0',
+    '--key', keyFile, '--cert', certFile], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
   const port = await new Promise<number>((resolve, reject) => {
     child.on('error', reject);
     child.on('exit', (code) => reject(new Error(`s3-sink exited with ${code}`)));
@@ -356,13 +365,13 @@ async function startSink(): Promise<{ endpoint: string; stop: () => void }> {
   });
   child.unref();
   process.on('exit', () => child.kill());
-  return { endpoint: `http://127.0.0.1:${port}`, stop: () => child.kill() };
+  return { endpoint: `https://127.0.0.1:${port}`, caFile: certFile, stop: () => child.kill() };
 }
 
 async function main(): Promise<void> {
   const env = loadEnv();
   const sink = process.env.BENCH_S3 === 'sink' ? await startSink() : undefined;
-  if (sink) env.s3Endpoint = sink.endpoint;
+  if (sink) Object.assign(env, { s3Endpoint: sink.endpoint, s3CaFile: sink.caFile });
   const repeats = Number(process.env.BENCH_REPEATS ?? '3');
   const sizes = (process.env.BENCH_SIZES ?? '100,1000').split(',').map(Number);
   const parallel = process.env.BENCH_PARALLEL !== '0';
@@ -372,13 +381,14 @@ async function main(): Promise<void> {
     forcePathStyle: true,
     region: 'us-east-1',
     credentials: { accessKeyId: process.env.BDR_S3_ACCESS_KEY_ID ?? 'S3RVER', secretAccessKey: process.env.BDR_S3_SECRET_ACCESS_KEY ?? 'S3RVER' },
+    ...(env.s3CaFile ? { requestHandler: { httpsAgent: new https.Agent({ ca: fs.readFileSync(env.s3CaFile) }) } } : {}),
   });
   try {
     await s3.send(new CreateBucketCommand({ Bucket: env.s3Bucket }));
   } catch {
     // exists
   }
-  const child = process.env.BENCH_CHILD ?? bundleChild();
+  const child = writeChild(process.env.BENCH_CHILD ? path.resolve(process.env.BENCH_CHILD) : ASSET);
   const compressions = (process.env.BENCH_COMPRESSIONS ?? 'zstd,gzip').split(',') as Array<'zstd' | 'gzip'>;
   const prefix = `bench-dump-${Date.now()}/`;
   const results: Array<Record<string, unknown>> = [];
@@ -468,7 +478,7 @@ async function main(): Promise<void> {
   fs.rmSync(scratch, { recursive: true, force: true });
   fs.mkdirSync(OUT, { recursive: true });
   fs.writeFileSync(path.join(OUT, 'dump-results.json'), JSON.stringify({
-    when: new Date().toISOString(), s3: sink ? 'sink (bench/s3-sink.ts: counts the bytes, keeps nothing)' : 's3rver', repeats, cpus: os.cpus().length, loadAverage: os.loadavg(), handlerEnv: process.env.BENCH_HANDLER_ENV, results,
+    when: new Date().toISOString(), s3: sink ? 'sink over HTTPS (bench/s3-sink.ts: counts the bytes, keeps nothing)' : 's3rver', repeats, cpus: os.cpus().length, loadAverage: os.loadavg(), handlerEnv: process.env.BENCH_HANDLER_ENV, handlerBundle: process.env.BENCH_CHILD ?? ASSET, results,
   }, null, 2));
   console.log(`\nresults: ${path.relative(ROOT, path.join(OUT, 'dump-results.json'))}`);
   s3.destroy();

@@ -9,10 +9,16 @@
  * the handler's own cost; the bench reports the sink's CPU as it does the S3 server's. It is a measuring
  * aid, not a stand-in for S3 in tests (those run against s3rver).
  *
- * Usage: `node -r ts-node/register/transpile-only bench/s3-sink.ts --port 54570`.
+ * HTTPS with `--key key.pem --cert cert.pem` (what bench:dump uses): the handler then talks TLS and signs
+ * its requests as it does against S3, where the part bodies are not hashed for the signature (see
+ * src/external-db/handler/multipart.ts).
+ *
+ * Usage: `node -r ts-node/register/transpile-only bench/s3-sink.ts --port 54570 [--key k.pem --cert c.pem]`.
  */
 import { randomBytes } from 'crypto';
+import * as fs from 'fs';
 import * as http from 'http';
+import * as https from 'https';
 import type { AddressInfo } from 'net';
 
 const sizes = new Map<string, number>();
@@ -74,11 +80,18 @@ async function handle(req: http.IncomingMessage, res: http.ServerResponse): Prom
   }
 }
 
-const portArg = process.argv.indexOf('--port');
-const port = portArg >= 0 ? Number(process.argv[portArg + 1]) : 0;
-const server = http.createServer((req, res) => {
+const arg = (name: string): string | undefined => {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+};
+const port = Number(arg('--port') ?? '0');
+const [keyFile, certFile] = [arg('--key'), arg('--cert')];
+const onRequest = (req: http.IncomingMessage, res: http.ServerResponse): void => {
   handle(req, res).catch(() => res.writeHead(500).end());
-});
+};
+const server = keyFile && certFile
+  ? https.createServer({ key: fs.readFileSync(keyFile), cert: fs.readFileSync(certFile) }, onRequest)
+  : http.createServer(onRequest);
 server.listen(port, '127.0.0.1', () => {
   process.stdout.write(`listening ${(server.address() as AddressInfo).port}\n`);
 });
