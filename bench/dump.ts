@@ -18,8 +18,8 @@
  * overstates the tree; a spike shorter than 50 ms can be missed. `maxRssMiB` is the handler process alone
  * (getrusage). The database server's own memory is not part of the job and not counted.
  * CPU: the handler child's CPU seconds and the local S3 server's (on these 2 shared cores the S3 server
- * competes with pg_dump and zstd; on AWS it does not). The child runs with the image's
- * MALLOC_MMAP_THRESHOLD_ (src/external-db/docker/Dockerfile).
+ * competes with pg_dump and zstd; on AWS it does not). The child runs with the image's glibc malloc
+ * settings (the `ENV MALLOC_*` lines of src/external-db/docker/Dockerfile).
  *
  * Needs the servers of .ci/services.sh (`source .ci/services.sh`). Env: BENCH_REPEATS (default 3),
  * BENCH_SIZES (default "100,1000" MB), BENCH_PARALLEL=0 to skip the directory-format runs,
@@ -258,6 +258,12 @@ function writeChild(bundle: string): string {
   return outfile;
 }
 
+/** The glibc malloc settings the image sets (`ENV MALLOC_...=` in src/external-db/docker/Dockerfile), for the child. */
+function imageMallocEnv(): Record<string, string> {
+  const dockerfile = fs.readFileSync(path.join(ROOT, 'src', 'external-db', 'docker', 'Dockerfile'), 'utf8');
+  return Object.fromEntries([...dockerfile.matchAll(/^ENV (MALLOC_[A-Z_]+)=(\S+)$/gm)].map((m) => [m[1], m[2]]));
+}
+
 interface HandlerRun extends BareRun { maxRssMiB: number; cpuSeconds: number; s3ServerCpuSeconds?: number }
 
 async function handlerRun(env: Env, child: string, db: string, compression: string, prefix: string, s3Port: number): Promise<HandlerRun> {
@@ -283,8 +289,7 @@ async function handlerRun(env: Env, child: string, db: string, compression: stri
     AWS_SECRET_ACCESS_KEY: process.env.BDR_S3_SECRET_ACCESS_KEY ?? 'S3RVER',
     AWS_REGION: 'us-east-1',
     NODE_NO_WARNINGS: '1',
-    // As in the image (src/external-db/docker/Dockerfile).
-    MALLOC_MMAP_THRESHOLD_: '131072',
+    ...imageMallocEnv(),
     ...(env.s3CaFile ? { NODE_EXTRA_CA_CERTS: env.s3CaFile } : {}),
     ...extra,
   }, s3Port);

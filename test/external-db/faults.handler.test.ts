@@ -478,6 +478,19 @@ describeWithServices('external-db handler faults', (svc) => {
       await expectCleanFailure('unreachable', lines, err, 'connection');
     });
 
+    // PostgreSQL: the snapshot session opens while the versions are checked and the server probed.
+    (db.engine === 'postgres' ? test : test.skip)('a refused tool version: [version], and the snapshot session opened beside the probe is closed', async () => {
+      secret();
+      const lines: string[] = [];
+      const err = await expectRunError(runBackup(config('version', { engineMajor: svc.pg.major + 1 }), deps(lines)));
+      expect(err.message).toMatch(new RegExp(`failed \\[version\\]: pg_dump \\d+ is older than the declared ENGINE_MAJOR=${svc.pg.major + 1}`));
+      await waitFor('the snapshot session to end', async () => ((await db.dumpSessions(database)) === 0 ? true : undefined), 5_000);
+      // A session still opening when the version was refused would connect within a second and stay.
+      await new Promise((r) => setTimeout(r, 1_500));
+      expect(await db.dumpSessions(database)).toBe(0);
+      await expectCleanFailure('version', lines, err, 'version');
+    });
+
     test('deadline reached: the Lambda handler stops SAFETY_MARGIN_MS before its timeout and aborts', async () => {
       // GIVEN the Lambda environment, an invocation with 63 s left, a 60 s safety margin (3 s to reach a stalled
       // UploadPart, enough on a loaded machine), and a stalled upload

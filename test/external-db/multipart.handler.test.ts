@@ -3,12 +3,19 @@
  * whatever the chunking, one request for a small object, part buffers allocated once and reused, never
  * more than queueSize parts in flight, and failures that reject only after every request settled.
  */
+import { spawnSync } from 'child_process';
 import { createHash, randomBytes } from 'crypto';
+import * as fs from 'fs';
+import * as https from 'https';
+import * as os from 'os';
+import * as path from 'path';
+import * as zlib from 'zlib';
 import { CreateMultipartUploadCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client, UploadPartCommand } from '@aws-sdk/client-s3';
+import { startS3Server } from './support/s3-server';
 import { listUploads, deletePrefix, describeWithServices, ensureBucket, listKeys, testS3Client, uniquePrefix } from './support/services';
 import { cleanUpFailedUpload } from '../../src/external-db/handler/aws';
 import { MiB } from '../../src/external-db/handler/config';
-import { uploadPooled } from '../../src/external-db/handler/multipart';
+import { UNSIGNED_PAYLOAD, uploadPooled } from '../../src/external-db/handler/multipart';
 
 jest.setTimeout(60_000);
 
@@ -68,6 +75,27 @@ function recording(
   }) as S3Client;
   return { s3, sent, maxPartsInFlight: () => max };
 }
+
+interface Signed { command: string; headers: Record<string, string>; body?: Buffer }
+
+/** Records every request as sent: after the checksum and signing middleware, with its headers and body. */
+function recordSigned(client: S3Client): Signed[] {
+  const signed: Signed[] = [];
+  client.middlewareStack.add((next, context) => async (args) => {
+    const request = args.request as { headers: Record<string, string>; body?: unknown };
+    const body = Buffer.isBuffer(request.body) ? request.body : undefined;
+    signed.push({ command: String(context.commandName), headers: { ...request.headers }, body });
+    return next(args);
+  }, { step: 'deserialize', name: 'recordSigned' });
+  return signed;
+}
+
+/** The `x-amz-checksum-crc32` value S3 expects for `body`: the big-endian CRC32, base64. */
+const crc32Header = (body: Buffer): string => {
+  const out = Buffer.alloc(4);
+  out.writeUInt32BE(zlib.crc32(body));
+  return out.toString('base64');
+};
 
 describeWithServices('uploadPooled', (svc) => {
   const prefix = uniquePrefix('multipart');
@@ -210,5 +238,71 @@ describeWithServices('uploadPooled', (svc) => {
     }
     await expect(uploadPooled(client, broken(), target('broken'), { partSize: PART, queueSize: 2, maxParts: 10_000 })).rejects.toThrow('the dump tool died');
     expect(await listKeys(client, svc.s3.bucket, `${prefix}broken`)).toEqual([]);
+  });
+
+  describe('request bodies: a CRC32 checksum on every part; the payload hashed for the signature over HTTP only', () => {
+    const withBody = (signed: Signed[]) => signed.filter((r) => r.command === 'UploadPartCommand' || r.command === 'PutObjectCommand');
+
+    test('over HTTP: each part and the single PutObject carry their CRC32, and the signature covers the payload\'s SHA-256', async () => {
+      const http = testS3Client(svc.s3);
+      const signed = recordSigned(http);
+      const data = bytes(2 * PART + 4321);
+      await uploadPooled(http, chunks(data, [PART]), target('crc-http'), { partSize: PART, queueSize: 2, maxParts: 10_000 });
+      await uploadPooled(http, chunks(bytes(999), [999]), target('crc-http-small'), { partSize: PART, queueSize: 2, maxParts: 10_000 });
+      const sent = withBody(signed);
+      expect(sent.map((r) => r.command)).toEqual(['UploadPartCommand', 'UploadPartCommand', 'UploadPartCommand', 'PutObjectCommand']);
+      for (const r of sent) {
+        expect(r.headers['x-amz-checksum-crc32']).toBe(crc32Header(r.body!));
+        expect(r.headers['x-amz-content-sha256']).toBe(sha256(r.body!));
+      }
+      expect(sha256(await download(`${prefix}crc-http`))).toBe(sha256(data));
+      http.destroy();
+    });
+
+    test('over HTTPS: parts are signed with UNSIGNED-PAYLOAD (their CRC32 stays), bodiless requests keep their hash, and the object is byte-exact', async () => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bdr-s3-tls-'));
+      const [keyFile, certFile] = [path.join(dir, 'key.pem'), path.join(dir, 'cert.pem')];
+      const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyFile, '-out', certFile, '-days', '1',
+        '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { encoding: 'utf8' });
+      expect(made.stderr).not.toMatch(/error/i);
+      const cert = fs.readFileSync(certFile, 'utf8');
+      const server = await startS3Server({ directory: path.join(dir, 's3'), buckets: [svc.s3.bucket], tls: { key: fs.readFileSync(keyFile, 'utf8'), cert } });
+      const tls = new S3Client({
+        endpoint: server.endpoint,
+        region: svc.s3.region,
+        forcePathStyle: true,
+        credentials: { accessKeyId: svc.s3.accessKeyId, secretAccessKey: svc.s3.secretAccessKey },
+        requestChecksumCalculation: 'WHEN_REQUIRED',
+        responseChecksumValidation: 'WHEN_REQUIRED',
+        requestHandler: { httpsAgent: new https.Agent({ ca: cert }) },
+      });
+      try {
+        expect(server.endpoint).toMatch(/^https:/);
+        const signed = recordSigned(tls);
+        const data = bytes(2 * PART + 4321);
+        const small = bytes(999);
+        await uploadPooled(tls, chunks(data, [PART]), target('crc-https'), { partSize: PART, queueSize: 2, maxParts: 10_000 });
+        await uploadPooled(tls, chunks(small, [999]), target('crc-https-small'), { partSize: PART, queueSize: 2, maxParts: 10_000 });
+        const sent = withBody(signed);
+        expect(sent.map((r) => r.command)).toEqual(['UploadPartCommand', 'UploadPartCommand', 'UploadPartCommand', 'PutObjectCommand']);
+        for (const r of sent) {
+          expect(r.headers['x-amz-checksum-crc32']).toBe(crc32Header(r.body!));
+          expect(r.headers['x-amz-content-sha256']).toBe(UNSIGNED_PAYLOAD);
+          expect(r.headers.authorization).toMatch(/SignedHeaders=[^,]*x-amz-content-sha256/);
+        }
+        for (const r of signed.filter((x) => !sent.includes(x))) expect(r.headers['x-amz-content-sha256']).toMatch(/^[0-9a-f]{64}$/);
+        // The server checked each signature (s3rver verifies SigV4) and stored the bytes.
+        const get = async (key: string) => {
+          const out = await tls.send(new GetObjectCommand({ Bucket: svc.s3.bucket, Key: key }));
+          return Buffer.from(await out.Body!.transformToByteArray());
+        };
+        expect(sha256(await get(`${prefix}crc-https`))).toBe(sha256(data));
+        expect(sha256(await get(`${prefix}crc-https-small`))).toBe(sha256(small));
+      } finally {
+        tls.destroy();
+        await server.close();
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    });
   });
 });

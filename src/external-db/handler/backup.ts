@@ -23,7 +23,7 @@ import { uploadPooled } from './multipart';
 import { PgSnapshotSession, RowCountTap } from './row-counts';
 import {
   checkVersions, compressCommand, compressorVersion, ConnectionError, ConnectionSettings, dumpCommand, isMysqlFamily, probeServer,
-  psqlSessionCommand, Redactor, succeeded, Tool, ToolError, toolVersion, VersionError,
+  psqlSessionCommand, Redactor, ServerInfo, succeeded, Tool, ToolError, toolVersion, VersionError,
 } from './tools';
 
 export const MANIFEST_FORMAT_VERSION = 1;
@@ -472,62 +472,74 @@ async function backupDatabase(ctx: RunContext, database: string): Promise<Databa
   const remaining = () => (config.deadlineAt === undefined ? Infinity : config.deadlineAt - ctx.now());
   if (remaining() <= 0) throw new BackupError('deadline', deadlineMessage(ctx, database, startedAt, 0));
 
-  // Tool versions and the connection probe run in parallel (a missing tool is reported first).
-  const [toolRes, compressorRes, serverRes] = await Promise.allSettled([
-    toolVersion(config.engine, redactor, ctx.baseEnv),
-    compressorVersion(config.compression, redactor, ctx.baseEnv),
-    probeServer(config.engine, conn, database, redactor, Math.min(60_000, remaining()), ctx.baseEnv),
-  ]);
-  if (toolRes.status === 'rejected') throw new BackupError('dump', (toolRes.reason as Error).message);
-  if (compressorRes.status === 'rejected') throw new BackupError('dump', (compressorRes.reason as Error).message);
-  if (serverRes.status === 'rejected') {
-    if (remaining() <= 0) throw new BackupError('deadline', deadlineMessage(ctx, database, startedAt, 0));
-    throw new BackupError('connection', redactor.redact((serverRes.reason as Error).message));
-  }
-  const tool = toolRes.value;
-  const compressor = compressorRes.value;
-  const server = serverRes.value;
-  try {
-    for (const w of checkVersions(config.engine, tool, server, config.engineMajor)) logger.warn(w, { database });
-  } catch (err) {
-    throw new BackupError('version', (err as Error).message);
-  }
-
-  // Parts sized for this database (flat upload memory for small and large databases alike).
-  const partSize = partSizeForDatabase(server.databaseBytes, config.maxDatabaseSizeBytes);
-  const dbCtx: RunContext = {
-    ...ctx,
-    partSize,
-    partSizeReason: partSize < ctx.partSize
-      ? `${ctx.maxParts} parts of ${partSize} bytes, sized for ${DATABASE_SIZE_HEADROOM} times the database's ${server.databaseBytes} bytes on disk: ` +
-        'a dump this much larger than its database is not expected; please report it with the database\'s size and the dump\'s'
-      : `${ctx.maxParts} parts of ${partSize} bytes, the part size computed from MAX_DATABASE_SIZE_BYTES: raise MAX_DATABASE_SIZE_BYTES`,
-  };
-  const runId = randomBytes(3).toString('hex');
-  const fmt = dumpObjectFormat(config.engine, config.compression);
-  const keys = backupKeys(config.prefix, database, startedAt, runId, fmt.extension);
-  logger.info('backup started', {
-    database,
-    engine: config.engine,
-    serverVersion: server.version,
-    toolVersion: tool,
-    tls: server.tls,
-    compression: config.compression,
-    key: keys.objectKey,
-    databaseBytes: server.databaseBytes,
-    partSizeBytes: partSize,
-  });
-
   // PostgreSQL: a session exports the snapshot pg_dump reads, and counts the rows in it once the dump
-  // finished. It is always closed (the finally below), whatever fails.
+  // finished. It opens while the tool versions and the connection probe run (it is needed anyway: the dump
+  // starts ~0.1-0.2 s sooner), and is always closed (the finally below), whatever fails.
+  const cancelOpening = new AbortController();
+  const opening = config.engine === 'postgres'
+    ? PgSnapshotSession.open(psqlSessionCommand(conn, database, ctx.baseEnv), redactor,
+      `for database "${database}" on ${conn.host}:${conn.port}`, Math.min(180_000, remaining()), cancelOpening.signal)
+    : undefined;
+  opening?.catch(() => undefined); // awaited below, or closed in the finally
   let session: PgSnapshotSession | undefined;
   let streamed: StreamResult;
   let rowCounts: Record<string, number> | undefined;
+  let keys: ReturnType<typeof backupKeys>;
+  let fmt: ReturnType<typeof dumpObjectFormat>;
+  let partSize: number;
+  let server: ServerInfo;
+  let tool: string;
+  let compressor: string | undefined;
   try {
-    if (config.engine === 'postgres') {
+    // Tool versions and the connection probe run in parallel (a missing tool is reported first).
+    const [toolRes, compressorRes, serverRes] = await Promise.allSettled([
+      toolVersion(config.engine, redactor, ctx.baseEnv),
+      compressorVersion(config.compression, redactor, ctx.baseEnv),
+      probeServer(config.engine, conn, database, redactor, Math.min(60_000, remaining()), ctx.baseEnv),
+    ]);
+    if (toolRes.status === 'rejected') throw new BackupError('dump', (toolRes.reason as Error).message);
+    if (compressorRes.status === 'rejected') throw new BackupError('dump', (compressorRes.reason as Error).message);
+    if (serverRes.status === 'rejected') {
+      if (remaining() <= 0) throw new BackupError('deadline', deadlineMessage(ctx, database, startedAt, 0));
+      throw new BackupError('connection', redactor.redact((serverRes.reason as Error).message));
+    }
+    tool = toolRes.value;
+    compressor = compressorRes.value;
+    server = serverRes.value;
+    try {
+      for (const w of checkVersions(config.engine, tool, server, config.engineMajor)) logger.warn(w, { database });
+    } catch (err) {
+      throw new BackupError('version', (err as Error).message);
+    }
+
+    // Parts sized for this database (flat upload memory for small and large databases alike).
+    partSize = partSizeForDatabase(server.databaseBytes, config.maxDatabaseSizeBytes);
+    const dbCtx: RunContext = {
+      ...ctx,
+      partSize,
+      partSizeReason: partSize < ctx.partSize
+        ? `${ctx.maxParts} parts of ${partSize} bytes, sized for ${DATABASE_SIZE_HEADROOM} times the database's ${server.databaseBytes} bytes on disk: ` +
+          'a dump this much larger than its database is not expected; please report it with the database\'s size and the dump\'s'
+        : `${ctx.maxParts} parts of ${partSize} bytes, the part size computed from MAX_DATABASE_SIZE_BYTES: raise MAX_DATABASE_SIZE_BYTES`,
+    };
+    const runId = randomBytes(3).toString('hex');
+    fmt = dumpObjectFormat(config.engine, config.compression);
+    keys = backupKeys(config.prefix, database, startedAt, runId, fmt.extension);
+    logger.info('backup started', {
+      database,
+      engine: config.engine,
+      serverVersion: server.version,
+      toolVersion: tool,
+      tls: server.tls,
+      compression: config.compression,
+      key: keys.objectKey,
+      databaseBytes: server.databaseBytes,
+      partSizeBytes: partSize,
+    });
+
+    if (opening) {
       try {
-        session = await PgSnapshotSession.open(psqlSessionCommand(conn, database, ctx.baseEnv), redactor,
-          `for database "${database}" on ${conn.host}:${conn.port}`, Math.min(180_000, remaining()));
+        session = await opening;
       } catch (err) {
         if (remaining() <= 0) throw new BackupError('deadline', deadlineMessage(ctx, database, startedAt, 0));
         throw new BackupError('dump', redactor.redact((err as Error).message));
@@ -555,7 +567,8 @@ async function backupDatabase(ctx: RunContext, database: string): Promise<Databa
       }
     }
   } finally {
-    await session?.close();
+    cancelOpening.abort();
+    await (session ?? await opening?.catch(() => undefined))?.close();
   }
 
   // The object must be what was hashed: same size (catches a proxy or server mangling the body). Needs

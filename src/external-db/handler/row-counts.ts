@@ -54,10 +54,15 @@ export function parseRowCounts(out: string): Record<string, number> {
 export class PgSnapshotSession {
   /**
    * Opens the session. `timeoutMs` bounds the start (connect, snapshot, locks); the locks wait at most
-   * 120 s like pg_dump's `--lock-wait-timeout`.
+   * 120 s like pg_dump's `--lock-wait-timeout`. Aborting `signal` stops a session still opening.
    */
-  public static async open(spec: CommandSpec, redactor: Redactor, context: string, timeoutMs: number): Promise<PgSnapshotSession> {
+  public static async open(
+    spec: CommandSpec, redactor: Redactor, context: string, timeoutMs: number, signal?: AbortSignal,
+  ): Promise<PgSnapshotSession> {
     const session = new PgSnapshotSession(spec, redactor, context);
+    // Aborted (the backup failed while the session was still opening): psql is stopped, open() rejects.
+    const cancel = () => session.tool.kill(500);
+    signal?.addEventListener('abort', cancel, { once: true });
     try {
       // The session sits idle in its transaction while the dump runs: no server-side idle or transaction
       // timeout may end it (pg_dump turns the same settings off for itself). Row security off: a table whose
@@ -74,6 +79,8 @@ FROM pg_settings WHERE name IN ('statement_timeout', 'lock_timeout', 'idle_in_tr
     } catch (err) {
       await session.close();
       throw err;
+    } finally {
+      signal?.removeEventListener('abort', cancel);
     }
   }
 

@@ -26,6 +26,8 @@ export interface S3ServerOptions {
   readonly directory: string;
   readonly buckets?: string[];
   readonly silent?: boolean;
+  /** Serve HTTPS with this key and certificate (PEM), as S3 does. @default HTTP */
+  readonly tls?: { readonly key: string; readonly cert: string };
 }
 
 export interface RunningS3Server {
@@ -130,12 +132,13 @@ export async function startS3Server(options: S3ServerOptions): Promise<RunningS3
     directory: options.directory,
     silent: options.silent ?? true,
     configureBuckets: (options.buckets ?? []).map((name) => ({ name })),
+    ...(options.tls ? { key: options.tls.key, cert: options.tls.cert } : {}),
   });
   // Run before s3rver's own middleware (logger, XML encoder, router).
   server.middleware.unshift(multipartExtensions(options.directory));
   const addr = (await server.run()) as AddressInfo;
   return {
-    endpoint: `http://${options.address ?? '127.0.0.1'}:${addr.port}`,
+    endpoint: `${options.tls ? 'https' : 'http'}://${options.address ?? '127.0.0.1'}:${addr.port}`,
     port: addr.port,
     close: () => server.close() as Promise<void>,
   };
