@@ -18,8 +18,7 @@
  * HTTPS the body is then not hashed a second time for the SigV4 signature (`x-amz-content-sha256:
  * UNSIGNED-PAYLOAD`, as the AWS CLI and the SDK for Java do over HTTPS): TLS protects the bytes in transit,
  * the CRC32 catches corruption at either end, and the dump's SHA-256 in the manifest is checked at restore.
- * That SHA-256 pass over every part was the handler's largest CPU cost left (bench/dump.ts). Over plain
- * HTTP (a local test server) the payload stays signed.
+ * Over plain HTTP (a local test server) the payload stays signed.
  */
 import {
   CompleteMultipartUploadCommand, CompletedPart, CreateMultipartUploadCommand, PutObjectCommand, S3Client, UploadPartCommand,
