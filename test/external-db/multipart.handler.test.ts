@@ -15,7 +15,7 @@ import { startS3Server } from './support/s3-server';
 import { listUploads, deletePrefix, describeWithServices, ensureBucket, listKeys, testS3Client, uniquePrefix } from './support/services';
 import { cleanUpFailedUpload } from '../../src/external-db/handler/aws';
 import { MiB } from '../../src/external-db/handler/config';
-import { UNSIGNED_PAYLOAD, uploadPooled } from '../../src/external-db/handler/multipart';
+import { UNSIGNED_PAYLOAD, unsignedPayloadOverTls, uploadPooled } from '../../src/external-db/handler/multipart';
 
 jest.setTimeout(60_000);
 
@@ -242,6 +242,25 @@ describeWithServices('uploadPooled', (svc) => {
 
   describe('request bodies: a CRC32 checksum on every part; the payload hashed for the signature over HTTP only', () => {
     const withBody = (signed: Signed[]) => signed.filter((r) => r.command === 'UploadPartCommand' || r.command === 'PutObjectCommand');
+
+    test('the rule: UNSIGNED-PAYLOAD only over HTTPS, only beside a checksum header, never replacing a payload hash already set', async () => {
+      const signedAs = async (request: { protocol: string; headers: Record<string, string> }): Promise<Record<string, string>> => {
+        let seen: { headers: Record<string, string> } | undefined;
+        const next = async (args: { request: unknown }) => {
+          seen = args.request as { headers: Record<string, string> };
+          return { output: {}, response: {} };
+        };
+        type Mw = (n: typeof next, c: object) => (args: { input: object; request: unknown }) => Promise<unknown>;
+        await (unsignedPayloadOverTls as unknown as Mw)(next, {})({ input: {}, request });
+        return seen!.headers;
+      };
+      const crc = { 'x-amz-checksum-crc32': 'AAAAAA==' };
+      expect((await signedAs({ protocol: 'https:', headers: { ...crc } }))['x-amz-content-sha256']).toBe(UNSIGNED_PAYLOAD);
+      expect(await signedAs({ protocol: 'https:', headers: { 'content-length': '0' } })).toEqual({ 'content-length': '0' });
+      expect(await signedAs({ protocol: 'http:', headers: { ...crc } })).toEqual(crc);
+      expect(await signedAs({ protocol: 'https:', headers: { ...crc, 'X-Amz-Content-Sha256': 'f'.repeat(64) } }))
+        .toEqual({ ...crc, 'X-Amz-Content-Sha256': 'f'.repeat(64) });
+    });
 
     test('over HTTP: each part and the single PutObject carry their CRC32, and the signature covers the payload\'s SHA-256', async () => {
       const http = testS3Client(svc.s3);

@@ -31,7 +31,7 @@ export const UNSIGNED_PAYLOAD = 'UNSIGNED-PAYLOAD';
  * Runs after the SDK computed the body's checksum header and before it signs: over HTTPS, a request whose
  * body carries an `x-amz-checksum-*` header is signed without hashing the body.
  */
-const unsignedPayloadOverTls: Parameters<UploadPartCommand['middlewareStack']['add']>[0] = (next) => async (args) => {
+export const unsignedPayloadOverTls: Parameters<UploadPartCommand['middlewareStack']['add']>[0] = (next) => async (args) => {
   const request = args.request as { protocol?: string; headers?: Record<string, string> };
   const headers = request.headers ?? {};
   const names = Object.keys(headers).map((h) => h.toLowerCase());
