@@ -266,7 +266,14 @@ describeWithServices('uploadPooled', (svc) => {
       const http = testS3Client(svc.s3);
       const signed = recordSigned(http);
       const data = bytes(2 * PART + 4321);
-      await uploadPooled(http, chunks(data, [PART]), target('crc-http'), { partSize: PART, queueSize: 2, maxParts: 10_000 });
+      const { s3, sent: commands } = recording(http);
+      await uploadPooled(s3, chunks(data, [PART]), target('crc-http'), { partSize: PART, queueSize: 2, maxParts: 10_000 });
+      // S3's composite-checksum flow: the upload is created with CRC32 and completed with each part's checksum.
+      expect(commands.find((c) => c.command === 'CreateMultipartUpload')!.input).toMatchObject({ ChecksumAlgorithm: 'CRC32' });
+      const parts = (commands.find((c) => c.command === 'CompleteMultipartUpload')!.input.MultipartUpload as { Parts: unknown[] }).Parts;
+      expect(parts).toEqual([0, 1, 2].map((i) => expect.objectContaining({
+        PartNumber: i + 1, ChecksumCRC32: crc32Header(data.subarray(i * PART, Math.min((i + 1) * PART, data.length))),
+      })));
       await uploadPooled(http, chunks(bytes(999), [999]), target('crc-http-small'), { partSize: PART, queueSize: 2, maxParts: 10_000 });
       const sent = withBody(signed);
       expect(sent.map((r) => r.command)).toEqual(['UploadPartCommand', 'UploadPartCommand', 'UploadPartCommand', 'PutObjectCommand']);

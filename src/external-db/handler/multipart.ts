@@ -14,15 +14,25 @@
  * also removes an object completed despite a failure.
  *
  * Integrity of each request body: every part (and the single PutObject) carries a CRC32 checksum
- * (`x-amz-checksum-crc32`, computed natively by zlib) that S3 verifies before it accepts the part. Over
+ * (`x-amz-checksum-crc32`, computed natively by zlib) that S3 verifies before it accepts the part. The
+ * multipart upload is created with the CRC32 algorithm and completed with every part's checksum (S3's
+ * documented composite-checksum flow: the object keeps a checksum S3 can report). Over
  * HTTPS the body is then not hashed a second time for the SigV4 signature (`x-amz-content-sha256:
  * UNSIGNED-PAYLOAD`, as the AWS CLI and the SDK for Java do over HTTPS): TLS protects the bytes in transit,
  * the CRC32 catches corruption at either end, and the dump's SHA-256 in the manifest is checked at restore.
  * Over plain HTTP (a local test server) the payload stays signed.
  */
+import { crc32 } from 'zlib';
 import {
   CompleteMultipartUploadCommand, CompletedPart, CreateMultipartUploadCommand, PutObjectCommand, S3Client, UploadPartCommand,
 } from '@aws-sdk/client-s3';
+
+/** A body's CRC32 as S3 wants it in `x-amz-checksum-crc32`: big-endian, base64. */
+export function crc32Base64(body: Uint8Array): string {
+  const out = Buffer.alloc(4);
+  out.writeUInt32BE(crc32(body));
+  return out.toString('base64');
+}
 
 /** SigV4's marker for a body that is not part of the signature. */
 export const UNSIGNED_PAYLOAD = 'UNSIGNED-PAYLOAD';
@@ -41,7 +51,7 @@ export const unsignedPayloadOverTls: Parameters<UploadPartCommand['middlewareSta
   return next(args);
 };
 
-/** The command, with a CRC32 body checksum and, over HTTPS, no body hash in the signature (see above). */
+/** The command (its CRC32 set by the caller) signed, over HTTPS, without a body hash (see above). */
 function withBodyChecksum<T extends PutObjectCommand | UploadPartCommand>(command: T): T {
   command.middlewareStack.addRelativeTo(unsignedPayloadOverTls, { relation: 'before', toMiddleware: 'httpSigningMiddleware', name: 'bdrUnsignedPayloadOverTls' });
   return command;
@@ -86,7 +96,7 @@ export async function uploadPooled(
 
   const startUpload = (): Promise<string> => {
     created ??= s3.send(new CreateMultipartUploadCommand({
-      Bucket: target.bucket, Key: target.key, ContentType: target.contentType, ...sse,
+      Bucket: target.bucket, Key: target.key, ContentType: target.contentType, ChecksumAlgorithm: 'CRC32', ...sse,
     })).then((out) => {
       if (!out.UploadId) throw new Error(`CreateMultipartUpload for s3://${target.bucket}/${target.key} returned no UploadId`);
       return out.UploadId;
@@ -97,11 +107,13 @@ export async function uploadPooled(
   const sendPart = (part: Buffer, length: number): void => {
     const number = ++partNumber;
     if (number > maxParts) throw new Error(`internal: part ${number} exceeds ${maxParts} parts (the size check comes first)`);
+    const body = part.subarray(0, length);
+    const checksum = crc32Base64(body);
     const sent: Promise<void> = startUpload()
       .then((id) => s3.send(withBodyChecksum(new UploadPartCommand({
-        Bucket: target.bucket, Key: target.key, UploadId: id, PartNumber: number, Body: part.subarray(0, length), ContentLength: length, ChecksumAlgorithm: 'CRC32',
+        Bucket: target.bucket, Key: target.key, UploadId: id, PartNumber: number, Body: body, ContentLength: length, ChecksumCRC32: checksum,
       }))))
-      .then((out) => { completed.push({ PartNumber: number, ETag: out.ETag }); })
+      .then((out) => { completed.push({ PartNumber: number, ETag: out.ETag, ChecksumCRC32: checksum }); })
       .catch((error: unknown) => { failure ??= { error }; })
       .finally(() => { inFlight.delete(sent); pool.push(part); });
     inFlight.add(sent);
@@ -134,8 +146,10 @@ export async function uploadPooled(
     }
     if (partNumber === 0) {
       // The whole object fits in one part: one request, no multipart upload.
+      const body = buffer.subarray(0, filled);
+      const checksum = crc32Base64(body);
       const out = await s3.send(withBodyChecksum(new PutObjectCommand({
-        Bucket: target.bucket, Key: target.key, ContentType: target.contentType, Body: buffer.subarray(0, filled), ContentLength: filled, ChecksumAlgorithm: 'CRC32', ...sse,
+        Bucket: target.bucket, Key: target.key, ContentType: target.contentType, Body: body, ContentLength: filled, ChecksumCRC32: checksum, ...sse,
       })));
       return { etag: out.ETag, versionId: out.VersionId, parts: 0 };
     }
