@@ -38,8 +38,8 @@ export function crc32Base64(body: Uint8Array): string {
 export const UNSIGNED_PAYLOAD = 'UNSIGNED-PAYLOAD';
 
 /**
- * Runs after the SDK computed the body's checksum header and before it signs: over HTTPS, a request whose
- * body carries an `x-amz-checksum-*` header is signed without hashing the body.
+ * Runs just before the SDK signs: over HTTPS, a request whose body carries an `x-amz-checksum-*` header is
+ * signed without hashing the body.
  */
 export const unsignedPayloadOverTls: Parameters<UploadPartCommand['middlewareStack']['add']>[0] = (next) => async (args) => {
   const request = args.request as { protocol?: string; headers?: Record<string, string> };
@@ -51,8 +51,8 @@ export const unsignedPayloadOverTls: Parameters<UploadPartCommand['middlewareSta
   return next(args);
 };
 
-/** The command (its CRC32 set by the caller) signed, over HTTPS, without a body hash (see above). */
-function withBodyChecksum<T extends PutObjectCommand | UploadPartCommand>(command: T): T {
+/** The command (its CRC32 set by the caller), signed over HTTPS without a body hash (see above). */
+function unsignedOverTls<T extends PutObjectCommand | UploadPartCommand>(command: T): T {
   command.middlewareStack.addRelativeTo(unsignedPayloadOverTls, { relation: 'before', toMiddleware: 'httpSigningMiddleware', name: 'bdrUnsignedPayloadOverTls' });
   return command;
 }
@@ -110,7 +110,7 @@ export async function uploadPooled(
     const body = part.subarray(0, length);
     const checksum = crc32Base64(body);
     const sent: Promise<void> = startUpload()
-      .then((id) => s3.send(withBodyChecksum(new UploadPartCommand({
+      .then((id) => s3.send(unsignedOverTls(new UploadPartCommand({
         Bucket: target.bucket, Key: target.key, UploadId: id, PartNumber: number, Body: body, ContentLength: length, ChecksumCRC32: checksum,
       }))))
       .then((out) => { completed.push({ PartNumber: number, ETag: out.ETag, ChecksumCRC32: checksum }); })
@@ -148,7 +148,7 @@ export async function uploadPooled(
       // The whole object fits in one part: one request, no multipart upload.
       const body = buffer.subarray(0, filled);
       const checksum = crc32Base64(body);
-      const out = await s3.send(withBodyChecksum(new PutObjectCommand({
+      const out = await s3.send(unsignedOverTls(new PutObjectCommand({
         Bucket: target.bucket, Key: target.key, ContentType: target.contentType, Body: body, ContentLength: filled, ChecksumCRC32: checksum, ...sse,
       })));
       return { etag: out.ETag, versionId: out.VersionId, parts: 0 };
