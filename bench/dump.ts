@@ -267,7 +267,7 @@ function imageMallocEnv(): Record<string, string> {
 interface HandlerRun extends BareRun { maxRssMiB: number; cpuSeconds: number; s3ServerCpuSeconds?: number }
 
 async function handlerRun(env: Env, child: string, db: string, compression: string, prefix: string, s3Port: number): Promise<HandlerRun> {
-  const extra = JSON.parse(process.env.BENCH_HANDLER_ENV ?? '{}') as Record<string, string>;
+  const extra = JSON.parse(process.env.BENCH_HANDLER_ENV || '{}') as Record<string, string>;
   const r = await measure(process.execPath, [child], {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
